@@ -1,0 +1,15 @@
+/* The two checksums of profile section 13. */
+#ifndef WMMP_CRC_H
+#define WMMP_CRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final XOR ("123456789" -> 0x29B1). */
+uint16_t wmmp_crc16(const uint8_t *data, size_t len);
+
+/* IEEE 802.3 CRC-32 as in zlib ("123456789" -> 0xCBF43926). Pass 0 as crc to start; chain to continue. */
+uint32_t wmmp_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
+static inline uint32_t wmmp_crc32(const uint8_t *data, size_t len) { return wmmp_crc32_update(0, data, len); }
+
+#endif
