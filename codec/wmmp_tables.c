@@ -54,13 +54,8 @@ const wmmp_tag_info *wmmp_tag_table(size_t *count)
     return tags;
 }
 
-/* The value tables of wmmp_values.def as (value, name) arrays, searched by one function. */
-typedef struct {
-    unsigned value;
-    const char *name;
-} value_name;
-
-static const char *find_name(const value_name *t, size_t n, unsigned v)
+/* The value tables of wmmp_values.def as (value, name) arrays. */
+const char *wmmp_value_name_find(const wmmp_value_name *t, size_t n, unsigned v)
 {
     for (size_t i = 0; i < n; i++)
         if (t[i].value == v)
@@ -68,53 +63,52 @@ static const char *find_name(const value_name *t, size_t n, unsigned v)
     return NULL;
 }
 
-#define PAIR(v, n) { v, n },
-#define LOOKUP(fn, table) \
-    const char *fn(unsigned v) { return find_name(table, sizeof table / sizeof table[0], v); }
+#define PAIR WMMP_VALUE_NAME_PAIR
+#define LOOKUP WMMP_VALUE_NAME_LOOKUP
 
-static const value_name result_names[] = {
+static const wmmp_value_name result_names[] = {
 #define WMMP_RESULT PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_result_name, result_names)
 
-static const value_name logout_reason_names[] = {
+static const wmmp_value_name logout_reason_names[] = {
 #define WMMP_LOGOUT_REASON PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_logout_reason_name, logout_reason_names)
 
-static const value_name register_op_names[] = {
+static const wmmp_value_name register_op_names[] = {
 #define WMMP_REGISTER_OP PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_register_op_name, register_op_names)
 
-static const value_name file_status_names[] = {
+static const wmmp_value_name file_status_names[] = {
 #define WMMP_FILE_STATUS PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_file_status_name, file_status_names)
 
-static const value_name remote_cmd_names[] = {
+static const wmmp_value_name remote_cmd_names[] = {
 #define WMMP_REMOTE_CMD PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_remote_cmd_name, remote_cmd_names)
 
-static const value_name connect_mode_names[] = {
+static const wmmp_value_name connect_mode_names[] = {
 #define WMMP_CONNECT_MODE PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_connect_mode_name, connect_mode_names)
 
-static const value_name fragment_op_names[] = {
+static const wmmp_value_name fragment_op_names[] = {
 #define WMMP_FRAGMENT_OP PAIR
 #include "wmmp_values.def"
 };
 LOOKUP(wmmp_fragment_op_name, fragment_op_names)
 
-static const value_name class_names[] = {
+static const wmmp_value_name class_names[] = {
 #define WMMP_MSG_CLASS PAIR
 #include "wmmp_values.def"
 };

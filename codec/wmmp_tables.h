@@ -76,6 +76,16 @@ int wmmp_command_prefix_len(uint16_t command_id);
 const wmmp_tag_info *wmmp_tag_lookup(uint16_t tag, wmmp_dialect dialect);
 const wmmp_tag_info *wmmp_tag_table(size_t *count);
 
+/* A (value, name) table built from a .def file, and its search; NULL when v has no name. */
+typedef struct {
+    unsigned value;
+    const char *name;
+} wmmp_value_name;
+const char *wmmp_value_name_find(const wmmp_value_name *t, size_t n, unsigned v);
+#define WMMP_VALUE_NAME_PAIR(v, n) { v, n },
+#define WMMP_VALUE_NAME_LOOKUP(fn, table) \
+    const char *fn(unsigned v) { return wmmp_value_name_find(table, sizeof table / sizeof table[0], v); }
+
 /* Value names; NULL when the value has no name. */
 const char *wmmp_result_name(unsigned v);
 const char *wmmp_logout_reason_name(unsigned v);
