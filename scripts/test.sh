@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: install the packages, build with -Werror, run the suite (unit tests also under valgrind),
+# then rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run the suite again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== build (warnings are errors) and test"
+cmake -S . -B build/ci -DWMMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build/ci -j"$jobs"
+ctest --test-dir build/ci --output-on-failure -j"$jobs"
+
+echo "== build with ASan + UBSan and test"
+cmake -S . -B build/asan -DWMMP_WERROR=ON -DWMMP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$jobs"
+
+echo "== CUnit summary (all suites, one run)"
+build/ci/tests/unit/wmmp_unit_tests | sed -n '/^Run Summary/,$p'
+echo "== ctest summary"
+ctest --test-dir build/ci -j"$jobs" | tail -n 3
