@@ -64,8 +64,9 @@ static wmmp_err des_ede(const uint8_t key[WMMP_DES_KEY_LEN], int encrypt, const 
     wmmp_crypto_init();
     if (gcry_cipher_open(&h, GCRY_CIPHER_3DES, GCRY_CIPHER_MODE_ECB, 0))
         return WMMP_ERR_CRYPTO;
+    /* A weak DES key is still a key the peer may use: tell libgcrypt to accept it. */
+    gcry_cipher_ctl(h, GCRYCTL_SET_ALLOW_WEAK_KEY, NULL, 1);
     gcry_error_t e = gcry_cipher_setkey(h, k3, sizeof k3);
-    /* A weak key is still a key the peer may use; libgcrypt sets it and only warns. */
     if (e && gcry_err_code(e) != GPG_ERR_WEAK_KEY) {
         gcry_cipher_close(h);
         return WMMP_ERR_CRYPTO;

@@ -20,4 +20,4 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== CUnit summary (all suites, one run)"
 build/ci/tests/unit/wmmp_unit_tests | sed -n '/^Run Summary/,$p'
 echo "== ctest summary"
-ctest --test-dir build/ci -j"$jobs" | tail -n 3
+ctest --test-dir build/ci -j"$jobs" | grep -E "tests passed|tests failed"

@@ -36,6 +36,17 @@ static void test_zero_padding(void)
     CU_ASSERT_EQUAL(wmmp_decrypt(key16, buf, 7, buf), WMMP_ERR_CIPHER_LENGTH);
 }
 
+static void test_weak_key_still_works(void)
+{
+    /* 0101010101010101 is a weak DES key; a peer may still have been configured with it */
+    uint8_t weak[16], block[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, copy[8];
+    memset(weak, 0x01, sizeof weak);
+    memcpy(copy, block, 8);
+    CU_ASSERT_EQUAL(wmmp_encrypt(weak, block, 8, block), WMMP_OK);
+    CU_ASSERT_EQUAL(wmmp_decrypt(weak, block, 8, block), WMMP_OK);
+    UNIT_ASSERT_BYTES(block, copy, 8);
+}
+
 static void test_unpadded_len(void)
 {
     uint8_t p[24];
@@ -119,6 +130,7 @@ static void test_session_key_errors(void)
 static CU_TestInfo tests[] = {
     { "3DES-ECB against openssl des-ede", test_des_vector },
     { "zero padding to 8 bytes", test_zero_padding },
+    { "a weak DES key still encrypts and decrypts", test_weak_key_still_works },
     { "padding is stripped from decrypted TLVs", test_unpadded_len },
     { "digest covers every byte and every key", test_digest_covers_everything },
     { "digest missing", test_digest_missing },
