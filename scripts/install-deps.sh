@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   wireshark-dev libwireshark-dev tshark
   libglib2.0-dev libgcrypt20-dev libpcap-dev libcunit1-dev libsqlite3-dev
-  valgrind
+  valgrind python3 util-linux
 )
 
 missing=()
