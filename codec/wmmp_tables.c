@@ -6,12 +6,12 @@ static const wmmp_command_info commands[] = {
 };
 
 static const wmmp_tag_info tags[] = {
-#define WMMP_TAG(tag, sym, name, type, len, unit) { tag, name, type, len, unit },
+#define WMMP_TAG(tag, sym, name, type, len, unit, field) { tag, name, type, len, unit, field },
 #include "wmmp_tags.def"
 };
 
 /* The seed paper names tag 0x0002 as the signal intensity (profile section 6, "paper" dialect). */
-static const wmmp_tag_info paper_signal_level = { 0x0002, "Signal level (paper dialect)", WMMP_VT_CSQ, 1, "" };
+static const wmmp_tag_info paper_signal_level = { 0x0002, "Signal level (paper dialect)", WMMP_VT_CSQ, 1, "", "signal_level" };
 
 const wmmp_command_info *wmmp_command_lookup(uint16_t command_id)
 {

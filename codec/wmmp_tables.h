@@ -21,7 +21,7 @@ enum {
 
 /* Tags as constants: WMMP_TAG_APN, ... */
 enum {
-#define WMMP_TAG(tag, sym, name, type, len, unit) WMMP_TAG_##sym = tag,
+#define WMMP_TAG(tag, sym, name, type, len, unit, field) WMMP_TAG_##sym = tag,
 #include "wmmp_tags.def"
 };
 
@@ -60,6 +60,7 @@ typedef struct {
     wmmp_value_type type;
     uint16_t fixed_len; /* 0 = variable */
     const char *unit;   /* "" when none */
+    const char *field;  /* display-filter name under "wmmp.", e.g. "apn" */
 } wmmp_tag_info;
 
 static inline int wmmp_is_ack(uint16_t command_id) { return (command_id & WMMP_ACK_BIT) != 0; }
