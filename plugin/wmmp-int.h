@@ -16,6 +16,7 @@
 
 #include <epan/packet.h>
 #include <epan/expert.h>
+#include <epan/prefs.h>
 
 /* The protocol and its taps. */
 extern int proto_wmmp;  /* packet-wmmp.c */
@@ -62,19 +63,39 @@ typedef struct {
     const guint8 *data;        /* block_length bytes, packet scope */
 } wmmp_eo_info;
 
-/* The terminal serial of the message being dissected, for every part (packet scope, printable). */
+/*
+ * What the core knows about the message being dissected; passed to tracking and, as the `data` argument,
+ * to user-data sub-dissectors (which must accept NULL). Packet scope.
+ */
 typedef struct {
-    guint16 command_id;
+    guint16 command_id;        /* with the ACK bit */
     guint32 sequence;
     guint8 safe_flag;
-    guint8 serial[16];
-    const char *terminal; /* printable */
-    gboolean from_terminal; /* best guess of the sender, for the digest password */
+    const char *terminal;      /* printable serial ("" before registration) */
+    gboolean fragment_part;    /* a 0x4008 data part (operation 0) */
+    gboolean fragment_control; /* a fragment-control message (send next / abort): not an ACK */
+    guint16 fragment_transaction, fragment_total, fragment_number;
+    gboolean has_result;
+    guint8 result;
 } wmmp_msg_ctx;
 
 /* packet-wmmp.c */
 void proto_register_wmmp(void);
 void proto_reg_handoff_wmmp(void);
+
+/* wmmp-tracking.c */
+/* Registers the tracking fields (wmmp.response_in, .response_to, .response_time, .retransmission) and
+   expert items; called from proto_register_wmmp. */
+void wmmp_tracking_register(void);
+/*
+ * Links requests and ACKs of one conversation (requester direction, request command, sequence; fragment
+ * parts also by part number), adds the tracking fields under tree, marks retransmissions (field, expert
+ * note, " [Retransmission]" in Info), flags an ACK without request and, on the second pass, a request
+ * never answered. Fills tap->is_request, retransmission, has_response_time, response_time,
+ * request_frame. Returns TRUE for a retransmission.
+ */
+gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
+                            wmmp_tap_info *tap);
 
 /* wmmp-health.c */
 void proto_register_wmmp_health(void);
@@ -85,5 +106,82 @@ void wmmp_register_stats(void);
 
 /* wmmp-export.c (called from proto_register_wmmp, after proto_wmmp exists) */
 void wmmp_register_export_objects(void);
+
+/* ------------------------------------------------------------------------------------------------------
+ * Between the core files (packet-wmmp.c, wmmp-tlv.c, wmmp-security.c, wmmp-fragment.c, wmmp-vals.c).
+ * ------------------------------------------------------------------------------------------------------ */
+
+/* wmmp-vals.c: value_strings generated from the codec's .def tables (one definition of every name). */
+extern const value_string wmmp_command_vals[];
+extern const value_string wmmp_result_vals[];
+extern const value_string wmmp_logout_reason_vals[];
+extern const value_string wmmp_register_op_vals[];
+extern const value_string wmmp_file_status_vals[];
+extern const value_string wmmp_remote_cmd_vals[];
+extern const value_string wmmp_connect_mode_vals[];
+extern const value_string wmmp_fragment_op_vals[];
+extern const value_string wmmp_class_vals[];
+extern const value_string wmmp_digest_status_vals[];
+/* Tag names of the dictionary, built at registration (tag lists and wmmp.tlv.tag). */
+extern value_string *wmmp_tag_vals;
+
+/* wmmp.digest.status */
+enum { WMMP_DIGEST_UNVERIFIED = 0, WMMP_DIGEST_GOOD = 1, WMMP_DIGEST_BAD = 2 };
+
+/* What one message's dissection shares between the core files (packet scope). */
+typedef struct {
+    wmmp_msg_ctx *ctx;
+    guint msg_index;          /* position of the message in its frame: keys per-message stored data */
+    int depth;                /* containers decrypted so far (bounds recursion) */
+    guint8 serial[16];        /* header serial, raw */
+    gboolean tag_list_context;/* zero-length TLVs name requested or rejected tags */
+    gboolean decrypted;       /* a container was decrypted */
+    gboolean is_download_info;
+    wmmp_eo_info *eo;         /* DOWNLOAD_INFO / FILE_REQ_ACK details for Export Objects, or NULL */
+    proto_item *wmmp_item;    /* the protocol item, for the summary */
+} wmmp_dissect_state;
+
+/* packet-wmmp.c */
+/* Dissects a body: the command's fixed prefix, then its TLVs (also used on decrypted and reassembled bodies). */
+void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                       wmmp_dissect_state *st);
+/* Hands TLV 0x4007 to the user-data sub-dissectors (heuristic list, then Decode As). */
+void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st);
+/* The user's port preferences, for guessing who sent a message. */
+gboolean wmmp_sent_to_platform(packet_info *pinfo);
+
+/* wmmp-tlv.c */
+extern int wmmp_pref_dialect; /* wmmp_dialect */
+void wmmp_tlv_register(module_t *module);
+/* The field of a dictionary tag (e.g. wmmp.imei for 0xE00E), also used for body prefixes. */
+int wmmp_tlv_field(guint16 tag);
+/* Dissects the TLVs in tvb[offset, offset + len); every TLV gets its subtree; never reads beyond. */
+void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                       wmmp_dissect_state *st);
+
+/* wmmp-security.c */
+void wmmp_security_register(module_t *module);
+/* Verifies the digest TLV at tvb[offset, offset + 20) of the len-byte message tvb[0, len). */
+void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                          wmmp_dissect_state *st);
+/* Remembers a successful LOGIN_ACK's timestamp for the rest of the terminal's session (first pass). */
+void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, guint8 result, guint32 timestamp);
+/*
+ * Decrypts an 0xE040 (base key) or 0xE042 (session key) value at tvb[offset, offset + len) and returns the
+ * plaintext, without padding, as a new data source; NULL (with the reason in tree) when it cannot.
+ */
+tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag, packet_info *pinfo,
+                                proto_tree *tree, wmmp_dissect_state *st);
+/* A session key seen in decrypted TLVs (0xE03B): used for the terminal's later 0xE042 bodies. */
+void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuff_t *tvb, int offset);
+
+/* wmmp-fragment.c */
+void wmmp_fragment_register(void);
+/*
+ * Dissects a 0x4008 value at tvb[offset, offset + len) under tree; for a data part, adds it to the
+ * reassembly and returns the reassembled body when this part completes it (NULL otherwise).
+ */
+tvbuff_t *wmmp_fragment_dissect(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                                wmmp_dissect_state *st);
 
 #endif

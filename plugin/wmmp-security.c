@@ -1,0 +1,346 @@
+/*
+ * wmmp-security.c: the key table wmmp_keys (profile section 11), digest verification with the session's
+ * timestamp, and decryption of 0xE040 (base key) and 0xE042 (session key) containers (section 7).
+ *
+ * What a message needs from the past (the last LOGIN_ACK timestamp, the session key) is taken from the
+ * terminal's state when the message is first dissected and stored with the frame, so later passes and
+ * GUI re-dissection show exactly what the first pass showed.
+ */
+#include <wireshark.h>
+
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <epan/uat.h>
+
+#include "wmmp-int.h"
+#include "wmmp_header.h"
+#include "wmmp_keys.h"
+#include "wmmp_security.h"
+#include "wmmp_tables.h"
+
+/* p_add_proto_data keys (file scope): one snapshot per message of a frame. */
+#define WMMP_KEY_SECURITY_BASE 0x10000
+
+static int hf_digest_status = -1;
+static int hf_digest_expected = -1;
+static int hf_decrypted = -1;
+
+static expert_field ei_digest_bad = EI_INIT;
+static expert_field ei_no_keys = EI_INIT;
+static expert_field ei_no_timestamp = EI_INIT;
+static expert_field ei_no_session_key = EI_INIT;
+static expert_field ei_cipher_length = EI_INIT;
+
+/* ---- the key table ---- */
+
+typedef struct {
+    char *serial;
+    char *imei;
+    char *imsi;
+    char *uplink;
+    char *downlink;
+    char *base_key;
+} key_record_t;
+
+static key_record_t *key_records;
+static guint num_key_records;
+static wmmp_keyring keyring;
+
+UAT_CSTRING_CB_DEF(key_records, serial, key_record_t)
+UAT_CSTRING_CB_DEF(key_records, imei, key_record_t)
+UAT_CSTRING_CB_DEF(key_records, imsi, key_record_t)
+UAT_CSTRING_CB_DEF(key_records, uplink, key_record_t)
+UAT_CSTRING_CB_DEF(key_records, downlink, key_record_t)
+UAT_CSTRING_CB_DEF(key_records, base_key, key_record_t)
+
+/* Rebuilds the record as a keys-file line (every byte escaped) so the codec applies its one set of rules. */
+static wmmp_err parse_record(const key_record_t *r, wmmp_terminal_keys *out, char *err, size_t err_len)
+{
+    const char *fields[] = { r->serial, r->imei, r->imsi, r->uplink, r->downlink, r->base_key };
+    GString *line = g_string_new(NULL);
+    for (size_t i = 0; i < array_length(fields); i++) {
+        g_string_append(line, i ? ",\"" : "\"");
+        for (const char *p = fields[i] ? fields[i] : ""; *p; p++)
+            g_string_append_printf(line, "\\x%02x", (guint8)*p);
+        g_string_append_c(line, '"');
+    }
+    wmmp_err e = wmmp_keys_parse_line(line->str, out, err, err_len);
+    g_string_free(line, TRUE);
+    return e;
+}
+
+static void *key_record_copy(void *dest, const void *source, size_t len _U_)
+{
+    key_record_t *d = (key_record_t *)dest;
+    const key_record_t *s = (const key_record_t *)source;
+    d->serial = g_strdup(s->serial);
+    d->imei = g_strdup(s->imei);
+    d->imsi = g_strdup(s->imsi);
+    d->uplink = g_strdup(s->uplink);
+    d->downlink = g_strdup(s->downlink);
+    d->base_key = g_strdup(s->base_key);
+    return d;
+}
+
+static gboolean key_record_update(void *record, char **error)
+{
+    wmmp_terminal_keys k;
+    char err[160];
+    if (parse_record((const key_record_t *)record, &k, err, sizeof err) != WMMP_OK) {
+        *error = g_strdup(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void key_record_free(void *record)
+{
+    key_record_t *r = (key_record_t *)record;
+    g_free(r->serial);
+    g_free(r->imei);
+    g_free(r->imsi);
+    g_free(r->uplink);
+    g_free(r->downlink);
+    g_free(r->base_key);
+}
+
+static void key_records_post_update(void)
+{
+    wmmp_keyring_free(&keyring);
+    for (guint i = 0; i < num_key_records; i++) {
+        wmmp_terminal_keys k;
+        char err[160];
+        if (parse_record(&key_records[i], &k, err, sizeof err) == WMMP_OK)
+            wmmp_keyring_add(&keyring, &k);
+    }
+}
+
+/* ---- per-terminal session state, and its per-message snapshot ---- */
+
+typedef struct {
+    gboolean have_timestamp;
+    guint32 timestamp;
+    gboolean have_session_key;
+    guint8 session_key[WMMP_SESSION_KEY_LEN];
+} session_state;
+
+static wmem_map_t *sessions; /* printable serial -> session_state, file scope */
+
+static session_state *terminal_state(const char *serial)
+{
+    session_state *s = (session_state *)wmem_map_lookup(sessions, serial);
+    if (!s) {
+        s = wmem_new0(wmem_file_scope(), session_state);
+        wmem_map_insert(sessions, wmem_strdup(wmem_file_scope(), serial), s);
+    }
+    return s;
+}
+
+/* The state this message saw when first dissected (taken before the message itself changes it). */
+static const session_state *snapshot(packet_info *pinfo, wmmp_dissect_state *st)
+{
+    guint32 key = WMMP_KEY_SECURITY_BASE + st->msg_index;
+    session_state *snap = (session_state *)p_get_proto_data(wmem_file_scope(), pinfo, proto_wmmp, key);
+    if (!snap) {
+        snap = wmem_new0(wmem_file_scope(), session_state);
+        if (!PINFO_FD_VISITED(pinfo))
+            *snap = *terminal_state(st->ctx->terminal);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_wmmp, key, snap);
+    }
+    return snap;
+}
+
+static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
+{
+    return wmmp_keyring_find_serial(&keyring, st->serial);
+}
+
+void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, guint8 result, guint32 timestamp)
+{
+    snapshot(pinfo, st);
+    if (PINFO_FD_VISITED(pinfo) || (result != 0 && result != 1))
+        return;
+    session_state *s = terminal_state(st->ctx->terminal);
+    s->have_timestamp = TRUE;
+    s->timestamp = timestamp;
+}
+
+void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuff_t *tvb, int offset)
+{
+    snapshot(pinfo, st);
+    if (PINFO_FD_VISITED(pinfo))
+        return;
+    session_state *s = terminal_state(st->ctx->terminal);
+    tvb_memcpy(tvb, s->session_key, offset, WMMP_SESSION_KEY_LEN);
+    s->have_session_key = TRUE;
+}
+
+/* ---- digest ---- */
+
+/* Who signs: the sender's password (docs/PROTOCOL-NOTES.md); commands either side sends go by port. */
+static wmmp_direction expected_direction(packet_info *pinfo, guint16 cmd)
+{
+    const wmmp_command_info *info = wmmp_command_lookup(cmd);
+    if (!info || info->sender == WMMP_SENDER_BOTH)
+        return wmmp_sent_to_platform(pinfo) ? WMMP_UPLINK : WMMP_DOWNLINK;
+    gboolean terminal_sends = (info->sender == WMMP_SENDER_TERMINAL) != (wmmp_is_ack(cmd) != 0);
+    return terminal_sends ? WMMP_UPLINK : WMMP_DOWNLINK;
+}
+
+void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                          wmmp_dissect_state *st)
+{
+    const session_state *snap = snapshot(pinfo, st);
+    guint16 cmd = st->ctx->command_id;
+    wmmp_dissect_tlvs(tvb, offset, WMMP_DIGEST_TLV_LEN, pinfo, tree, st);
+
+    const wmmp_terminal_keys *keys = keys_of(st);
+    guint32 timestamp = 0;
+    gboolean have_timestamp = TRUE;
+    if (cmd == (WMMP_CMD_LOGIN | WMMP_ACK_BIT) && len >= WMMP_HEADER_LEN + 5)
+        timestamp = tvb_get_ntohl(tvb, WMMP_HEADER_LEN + 1); /* signed with its own timestamp */
+    else if (cmd != WMMP_CMD_LOGIN) {
+        have_timestamp = snap->have_timestamp;
+        timestamp = snap->timestamp;
+    }
+
+    proto_item *pi;
+    if (!keys || !have_timestamp) {
+        pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN, WMMP_DIGEST_UNVERIFIED);
+        proto_item_set_generated(pi);
+        if (!keys)
+            expert_add_info_format(pinfo, pi, &ei_no_keys, "No keys for terminal %s in the wmmp_keys table",
+                                   st->ctx->terminal);
+        else
+            expert_add_info(pinfo, pi, &ei_no_timestamp);
+        return;
+    }
+
+    const guint8 *msg = tvb_get_ptr(tvb, 0, len);
+    wmmp_direction dir = expected_direction(pinfo, cmd);
+    wmmp_direction other = dir == WMMP_UPLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
+    gboolean good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
+    if (!good && wmmp_digest_verify(msg, (size_t)len, timestamp, keys, other) == WMMP_OK) {
+        good = TRUE;
+        dir = other;
+    }
+    pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN,
+                             good ? WMMP_DIGEST_GOOD : WMMP_DIGEST_BAD);
+    proto_item_set_generated(pi);
+    if (good) {
+        proto_item_append_text(pi, " (%s password, timestamp %u)", dir == WMMP_UPLINK ? "uplink" : "downlink",
+                               timestamp);
+        return;
+    }
+    guint8 expected[WMMP_DIGEST_LEN];
+    wmmp_digest_compute(msg, (size_t)(len - WMMP_DIGEST_TLV_LEN), timestamp, keys, dir, expected);
+    proto_item *exp_item = proto_tree_add_bytes(tree, hf_digest_expected, tvb, offset + 4, WMMP_DIGEST_LEN, expected);
+    proto_item_set_generated(exp_item);
+    expert_add_info_format(pinfo, pi, &ei_digest_bad, "Digest does not match (%s password, timestamp %u)",
+                           dir == WMMP_UPLINK ? "uplink" : "downlink", timestamp);
+    col_append_str(pinfo->cinfo, COL_INFO, " [BAD DIGEST]");
+}
+
+/* ---- decryption ---- */
+
+tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag, packet_info *pinfo,
+                                proto_tree *tree, wmmp_dissect_state *st)
+{
+    const session_state *snap = snapshot(pinfo, st);
+    const wmmp_terminal_keys *keys = keys_of(st);
+    const guint8 *key;
+    if (len == 0)
+        return NULL;
+    if (len % 8 != 0) {
+        proto_tree_add_expert_format(tree, pinfo, &ei_cipher_length, tvb, offset, len,
+                                     "Ciphertext length %d is not a multiple of 8", len);
+        return NULL;
+    }
+    if (tag == WMMP_TAG_ENCRYPTED_BODY) {
+        if (!snap->have_session_key) {
+            proto_tree_add_expert(tree, pinfo, &ei_no_session_key, tvb, offset, len);
+            return NULL;
+        }
+        key = snap->session_key;
+    } else {
+        if (!keys) {
+            proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len,
+                                         "No keys for terminal %s in the wmmp_keys table", st->ctx->terminal);
+            return NULL;
+        }
+        key = keys->base_key; /* first 16 bytes: K1 | K2 */
+    }
+
+    guint8 *plain = (guint8 *)wmem_alloc(pinfo->pool, len);
+    if (wmmp_decrypt(key, tvb_get_ptr(tvb, offset, len), (size_t)len, plain) != WMMP_OK)
+        return NULL;
+    size_t plain_len;
+    if (tag == WMMP_TAG_ENCRYPTED_BODY) {
+        /* The body's fixed prefix comes first; the zero padding follows its TLVs. */
+        int prefix = wmmp_command_prefix_len(st->ctx->command_id);
+        if (prefix < 0 || prefix > len)
+            prefix = 0;
+        plain_len = (size_t)prefix + wmmp_unpadded_tlv_len(plain + prefix, (size_t)(len - prefix));
+    } else {
+        plain_len = wmmp_unpadded_tlv_len(plain, (size_t)len);
+    }
+    tvbuff_t *child = tvb_new_child_real_data(tvb, plain, (guint)plain_len, (gint)plain_len);
+    add_new_data_source(pinfo, child, tag == WMMP_TAG_ENCRYPTED_BODY ? "Decrypted WMMP body" : "Decrypted WMMP TLVs");
+    proto_item *pi = proto_tree_add_boolean(tree, hf_decrypted, tvb, offset, len, TRUE);
+    proto_item_set_generated(pi);
+    st->decrypted = TRUE;
+    return child;
+}
+
+static void init_sessions(void)
+{
+    /* Nothing: the map resets itself with each capture file (wmem_map_new_autoreset). */
+}
+
+void wmmp_security_register(module_t *module)
+{
+    static hf_register_info hf[] = {
+        { &hf_digest_status, { "Digest status", "wmmp.digest.status", FT_UINT8, BASE_DEC,
+                               VALS(wmmp_digest_status_vals), 0,
+                               "Unverified without keys or without the session's LOGIN_ACK", HFILL } },
+        { &hf_digest_expected, { "Expected digest", "wmmp.digest.expected", FT_BYTES, BASE_NONE, NULL, 0,
+                                 "The MD5 the keys give", HFILL } },
+        { &hf_decrypted, { "Decrypted", "wmmp.decrypted", FT_BOOLEAN, BASE_NONE, NULL, 0,
+                           "An encrypted container was decrypted with the terminal's keys", HFILL } },
+    };
+    static ei_register_info ei[] = {
+        { &ei_digest_bad, { "wmmp.digest.bad", PI_CHECKSUM, PI_ERROR, "Digest does not match", EXPFILL } },
+        { &ei_no_keys, { "wmmp.keys.missing", PI_DECRYPTION, PI_NOTE, "No keys for this terminal", EXPFILL } },
+        { &ei_no_timestamp, { "wmmp.digest.no_timestamp", PI_DECRYPTION, PI_NOTE,
+                              "No LOGIN_ACK of this session in the capture: digest timestamp unknown", EXPFILL } },
+        { &ei_no_session_key, { "wmmp.session_key.missing", PI_DECRYPTION, PI_NOTE,
+                                "Session key unknown (no decryptable LOGIN_ACK of this session)", EXPFILL } },
+        { &ei_cipher_length, { "wmmp.cipher.bad_length", PI_MALFORMED, PI_ERROR,
+                               "Ciphertext length is not a multiple of 8", EXPFILL } },
+    };
+    static uat_field_t key_fields[] = {
+        UAT_FLD_CSTRING(key_records, serial, "Terminal serial", "16 characters, e.g. A00MS8011390002S"),
+        UAT_FLD_CSTRING(key_records, imei, "IMEI", "15 digits"),
+        UAT_FLD_CSTRING(key_records, imsi, "IMSI", "15 digits"),
+        UAT_FLD_CSTRING(key_records, uplink, "Uplink password", "8 bytes (\\xNN escapes allowed)"),
+        UAT_FLD_CSTRING(key_records, downlink, "Downlink password", "8 bytes (\\xNN escapes allowed)"),
+        UAT_FLD_CSTRING(key_records, base_key, "Base key", "48 hexadecimal digits"),
+        UAT_END_FIELDS
+    };
+
+    proto_register_field_array(proto_wmmp, hf, array_length(hf));
+    expert_register_field_array(expert_register_protocol(proto_wmmp), ei, array_length(ei));
+    wmmp_crypto_init();
+    sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+    register_init_routine(init_sessions);
+
+    uat_t *uat = uat_new("WMMP keys", sizeof(key_record_t), "wmmp_keys", TRUE, &key_records, &num_key_records,
+                         UAT_AFFECTS_DISSECTION, NULL, key_record_copy, key_record_update, key_record_free,
+                         key_records_post_update, NULL, key_fields);
+    prefs_register_uat_preference(module, "keys", "Terminal keys",
+                                  "Per terminal: serial, IMEI, IMSI, uplink and downlink passwords, base key. "
+                                  "Used to verify digests and decrypt 0xE040/0xE042 containers.",
+                                  uat);
+}
