@@ -1,0 +1,255 @@
+/*
+ * Export Objects -> WMMP: firmware images reassembled from FILE_REQ_ACK blocks (tap "wmmp_eo").
+ *
+ *   tshark --export-objects wmmp,DIR
+ *
+ * The core queues one wmmp_eo_info per DOWNLOAD_INFO (the announcement) and per FILE_REQ_ACK (a block).
+ * This file keeps one image per terminal and emits one export object when the image is complete.
+ *
+ * Rules (the project's interpretation):
+ * - Name: the last path component of the announced URL (0x1001, query and fragment removed), else
+ *   "firmware-<version>.bin" (0x1005), else "firmware-<terminal>.bin". Characters other than letters,
+ *   digits, '.', '-', '_' and '+' become '_'.
+ * - Complete: all bytes of the announced length (0x1006) are present. Without a length: the transfer
+ *   signalled its end (an ACK with status 2 "transfer complete", an empty block, or a block shorter than
+ *   the largest one seen) exactly at the highest block end, and every byte from offset 0 to there is present.
+ * - Blocks without any DOWNLOAD_INFO are still assembled, as "firmware-<terminal>.bin" with no length.
+ *   A later DOWNLOAD_INFO that differs from the current one starts a new image (the old bytes are lost).
+ * - Size: at most WMMP_EO_CAP bytes. An announced length above the cap disables that image; bytes
+ *   beyond the length (or the cap) are dropped.
+ * - CRC-32 (0x1008): on a mismatch the object is still exported, so the bytes can be examined, but
+ *   "-CRC-BAD" goes before the extension ("fw-1.2-CRC-BAD.bin") so that it cannot pass for a good image.
+ * - Each image is emitted once; re-sent DOWNLOAD_INFOs and retransmitted blocks change nothing.
+ */
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/export_object.h>
+#include <wsutil/glib-compat.h>
+
+#include "wmmp-int.h"
+#include "wmmp_crc.h"
+
+int wmmp_eo_tap = -1;
+
+#define WMMP_EO_CAP (16u * 1024u * 1024u)
+#define WMMP_EO_NAME_MAX 200
+
+typedef struct {
+    char *signature;     /* the announcement's fields, to recognise a re-sent DOWNLOAD_INFO; NULL if none */
+    char *name;
+    guint32 limit;       /* bytes accepted: the announced length, else the cap; 0 disables the image */
+    gboolean has_length, has_crc32;
+    guint32 crc32;
+    guint8 *buf;         /* received bytes, `size` allocated */
+    guint8 *have;        /* one bit per byte of buf: received */
+    guint32 size, present, end;
+    guint16 max_block;
+    guint64 end_at;      /* where the transfer signalled its end (used when no length is known) */
+    gboolean emitted;
+} wmmp_image;
+
+/* terminal (string, owned) -> wmmp_image; lives from the first tap call to the reset callback. */
+static GHashTable *wmmp_images;
+
+static void image_free(gpointer p)
+{
+    wmmp_image *img = (wmmp_image *)p;
+    g_free(img->signature);
+    g_free(img->name);
+    g_free(img->buf);
+    g_free(img->have);
+    g_free(img);
+}
+
+/* Copies s, replacing what is unsafe or odd in a file name. */
+static char *safe_name(const char *s, size_t len)
+{
+    char *out = g_strndup(s, MIN(len, WMMP_EO_NAME_MAX));
+    for (char *c = out; *c; c++)
+        if (!g_ascii_isalnum(*c) && !strchr(".-_+", *c))
+            *c = '_';
+    return out;
+}
+
+/* "http://host/dir/fw-1.2.bin?x=1" -> "fw-1.2.bin"; NULL when the URL names no file. */
+static char *name_from_url(const char *url)
+{
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : strchr(url, '/');
+    if (!path)
+        return NULL; /* a bare host */
+    size_t path_len = strcspn(path, "?#");
+    const char *last = g_strrstr_len(path, (gssize)path_len, "/") + 1;
+    size_t len = path_len - (size_t)(last - path);
+    if (len == 0 || (len == 1 && last[0] == '.') || (len == 2 && last[0] == '.' && last[1] == '.'))
+        return NULL;
+    return safe_name(last, len);
+}
+
+static char *image_name(const char *url, const char *version, const char *terminal)
+{
+    char *name = (url && url[0]) ? name_from_url(url) : NULL;
+    if (name)
+        return name;
+    const char *base = (version && version[0]) ? version : (terminal[0] ? terminal : "unknown");
+    char *safe = safe_name(base, strlen(base));
+    name = g_strdup_printf("firmware-%s.bin", safe);
+    g_free(safe);
+    return name;
+}
+
+static wmmp_image *image_new(char *name, char *signature)
+{
+    wmmp_image *img = g_new0(wmmp_image, 1);
+    img->name = name;
+    img->signature = signature;
+    img->limit = WMMP_EO_CAP;
+    return img;
+}
+
+static void on_download_info(const wmmp_eo_info *info, const char *terminal)
+{
+    char *signature = g_strdup_printf("%s|%s|%d:%u|%d:%u|%d:%u", info->url ? info->url : "",
+                                      info->version ? info->version : "", info->has_length, info->length,
+                                      info->has_crc32, info->crc32, info->has_transaction, info->transaction_id);
+    wmmp_image *old = (wmmp_image *)g_hash_table_lookup(wmmp_images, terminal);
+    if (old && old->signature && strcmp(old->signature, signature) == 0) {
+        g_free(signature); /* the same announcement again (a retransmission): keep the image */
+        return;
+    }
+    wmmp_image *img = image_new(image_name(info->url, info->version, terminal), signature);
+    /* A length of 0 says nothing useful; treat it as absent. */
+    if (info->has_length && info->length > 0) {
+        img->has_length = TRUE;
+        img->limit = info->length <= WMMP_EO_CAP ? info->length : 0;
+    }
+    img->has_crc32 = info->has_crc32;
+    img->crc32 = info->crc32;
+    g_hash_table_replace(wmmp_images, g_strdup(terminal), img);
+}
+
+/* Makes room for `need` bytes (need <= limit); doubling keeps appends cheap when no length is known. */
+static void image_reserve(wmmp_image *img, guint32 need)
+{
+    if (need <= img->size)
+        return;
+    guint64 size = img->size ? img->size : 4096;
+    while (size < need)
+        size *= 2;
+    size = MIN(size, (guint64)img->limit);
+    size_t old_bits = (img->size + 7) / 8, new_bits = (size_t)(size + 7) / 8;
+    img->buf = (guint8 *)g_realloc(img->buf, (size_t)size);
+    img->have = (guint8 *)g_realloc(img->have, new_bits);
+    memset(img->have + old_bits, 0, new_bits - old_bits);
+    img->size = (guint32)size;
+}
+
+/* Places one block; returns TRUE when the image is now complete. */
+static gboolean image_add_block(wmmp_image *img, const wmmp_eo_info *info)
+{
+    guint32 len = info->block_length;
+    guint64 block_end = (guint64)info->offset + len;
+
+    if (len > 0 && !info->data)
+        return FALSE; /* the core had no bytes for it */
+    /* Where the transfer said it ends; remembered because blocks may arrive out of order (the short last
+       block before a missing middle one). A later signal replaces an earlier one. */
+    if (info->status == 2 || len == 0 || len < img->max_block)
+        img->end_at = block_end;
+    img->max_block = MAX(img->max_block, (guint16)len);
+
+    if (len > 0 && info->offset < img->limit) {
+        guint32 end = (guint32)MIN(block_end, (guint64)img->limit);
+        image_reserve(img, end);
+        memcpy(img->buf + info->offset, info->data, end - info->offset);
+        /* Count each byte once, so that retransmitted or overlapping blocks do not inflate `present`. */
+        for (guint32 i = info->offset; i < end; i++) {
+            if (!(img->have[i / 8] & (1u << (i % 8)))) {
+                img->have[i / 8] |= (guint8)(1u << (i % 8));
+                img->present++;
+            }
+        }
+        img->end = MAX(img->end, end);
+    }
+    if (img->has_length)
+        return img->limit > 0 && img->present == img->limit;
+    /* end_at beyond the cap never equals end, so a truncated image is never emitted. */
+    return img->end > 0 && img->end_at == img->end && img->present == img->end;
+}
+
+static void image_emit(wmmp_image *img, const char *terminal, packet_info *pinfo, export_object_list_t *list)
+{
+    guint32 total = img->has_length ? img->limit : img->end;
+    export_object_entry_t *entry = g_new0(export_object_entry_t, 1);
+
+    entry->pkt_num = pinfo->num;
+    entry->hostname = g_strdup(terminal);
+    entry->content_type = g_strdup("application/octet-stream");
+    if (img->has_crc32 && wmmp_crc32(img->buf, total) != img->crc32) {
+        const char *dot = strrchr(img->name, '.');
+        if (dot && dot != img->name)
+            entry->filename = g_strdup_printf("%.*s-CRC-BAD%s", (int)(dot - img->name), img->name, dot);
+        else
+            entry->filename = g_strdup_printf("%s-CRC-BAD", img->name);
+    } else {
+        entry->filename = g_strdup(img->name);
+    }
+    /* eo_free_entry() g_free()s every field, so the entry gets its own copy of the bytes. */
+    entry->payload_len = total;
+    entry->payload_data = (guint8 *)g_memdup2(img->buf, total);
+    list->add_entry(list->gui_data, entry);
+
+    /* Keep only the fact that it was emitted. */
+    img->emitted = TRUE;
+    g_free(img->buf);
+    g_free(img->have);
+    img->buf = img->have = NULL;
+    img->size = 0;
+}
+
+static tap_packet_status wmmp_eo_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                        const void *data, tap_flags_t flags _U_)
+{
+    export_object_list_t *list = (export_object_list_t *)tapdata;
+    const wmmp_eo_info *info = (const wmmp_eo_info *)data;
+    const char *terminal;
+    wmmp_image *img;
+
+    if (!info)
+        return TAP_PACKET_DONT_REDRAW;
+    terminal = info->terminal ? info->terminal : "";
+    if (!wmmp_images)
+        wmmp_images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, image_free);
+
+    if (info->kind == WMMP_EO_DOWNLOAD_INFO) {
+        on_download_info(info, terminal);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+
+    img = (wmmp_image *)g_hash_table_lookup(wmmp_images, terminal);
+    if (!img) {
+        img = image_new(image_name(NULL, NULL, terminal), NULL);
+        g_hash_table_insert(wmmp_images, g_strdup(terminal), img);
+    }
+    if (img->emitted || !image_add_block(img, info))
+        return TAP_PACKET_DONT_REDRAW;
+    image_emit(img, terminal, pinfo, list);
+    return TAP_PACKET_REDRAW;
+}
+
+/* Called when the tap is reset (a new capture, a retap, the dialog closing): forget everything, so that
+   the next pass over the packets emits each image again, once. */
+static void wmmp_eo_reset(void)
+{
+    if (wmmp_images) {
+        g_hash_table_destroy(wmmp_images);
+        wmmp_images = NULL;
+    }
+}
+
+void wmmp_register_export_objects(void)
+{
+    /* Registers tap "wmmp_eo" (the protocol's filter name + "_eo") and the --export-objects name "wmmp". */
+    wmmp_eo_tap = register_export_object(proto_wmmp, wmmp_eo_packet, wmmp_eo_reset);
+}
