@@ -1,0 +1,1 @@
+target_sources(wmmp_emu PRIVATE emu_env.c)
