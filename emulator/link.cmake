@@ -1,1 +1,1 @@
-target_sources(wmmp_emu PRIVATE emu_env.c)
+target_sources(wmmp_emu PRIVATE emu_env.c wmmp_link.c)
