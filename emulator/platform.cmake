@@ -1,1 +1,1 @@
-# (placeholder: written with the platform part)
+target_sources(wmmp_emu PRIVATE platform.c record_store.c)

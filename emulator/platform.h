@@ -24,6 +24,8 @@ typedef struct {
     wmmp_security_level security;  /* the most it offers: ENCRYPTED/FULL deliver a session key in LOGIN_ACK */
     uint16_t heartbeat_interval_s; /* sent in LOGIN_ACK (0x4004); sessions end after 3 silent intervals */
     wmmp_link_config link;         /* side = WMMP_DOWNLINK */
+    uint32_t platform_ipv4;        /* CONFIG_REQ 0x0009 (host order); 0: unknown, answered as unsupported */
+    uint32_t platform_port;        /* CONFIG_REQ 0x000A; 0: unknown */
 } platform_config;
 
 /* Counters, also kept in the database (table counters) and printed at exit. */
@@ -35,6 +37,8 @@ typedef struct {
     uint64_t rejected_not_logged_in;   /* result 9 */
     uint64_t rejected_malformed;       /* result 5, or dropped when unanswerable */
     uint64_t messages_received, messages_sent;
+    uint64_t payloads_other;           /* TRANSPARENT_DATA/CMD user data that is not a health record (ACKed) */
+    uint64_t comm_failures;            /* links that reported communication failure (LOGOUT reason 1 sent) */
 } platform_stats;
 
 /* NULL with a one-line reason in err (e.g. the database cannot be opened). */
