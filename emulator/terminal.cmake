@@ -1,1 +1,1 @@
-# (placeholder: written with the terminal part)
+target_sources(wmmp_emu PRIVATE terminal.c health_gen.c spool.c)

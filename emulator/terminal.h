@@ -36,10 +36,18 @@ typedef struct {
     wmmp_security_level security;
     wmmp_dialect dialect;           /* paper: signal level as tag 0x0002 */
     emu_ms heartbeat_ms;            /* between heartbeats; default 60000 (the platform may change it) */
-    emu_ms record_interval_ms;      /* between records */
-    unsigned ecg_seconds;           /* ECG length per ECG record (250 Hz): > 3.6 s makes fragments */
-    const char *software_version;   /* LOGIN's 8-byte version, e.g. "HT-1.0" */
-    wmmp_link_config link;          /* side = WMMP_UPLINK */
+    emu_ms record_interval_ms;      /* between records; default (0) 5000 */
+    unsigned ecg_seconds;           /* ECG length of every 5th record, the first included (250 Hz, at most 60):
+                                       over ~1.7 s the record is fragmented; default (0) 8 */
+    const char *software_version;   /* LOGIN's 8-byte version, e.g. "HT-1.0" (the default) */
+    wmmp_link_config link;          /* side = WMMP_UPLINK; response_timeout_ms 0: wmmp_link_config_default() */
+    /* Optional (0 selects the default): */
+    unsigned max_login_attempts;    /* failed REGISTER/LOGIN attempts in a row before COMM_FAILURE; 0: 10 */
+    emu_ms backoff_ms;              /* wait before logging in again after a failure, doubling; 0: 5000 */
+    emu_ms backoff_max_ms;          /* the longest wait; 0: 60000 */
+    size_t spool_max;               /* records the spool holds at most; 0: 100000 */
+    uint32_t platform_ipv4;         /* reported as TLV 0x0009 (host order, 0x7F000001 = 127.0.0.1); 0: unknown */
+    uint16_t platform_port;         /* reported as TLV 0x000A; 0: 9992 */
 } terminal_config;
 
 typedef struct {
@@ -60,8 +68,17 @@ void terminal_receive(terminal *t, const uint8_t *msg, size_t len);
 void terminal_connection_lost(terminal *t);
 /* Asks it to log out (reason 0) after what is in flight; terminal_done() turns true when it has. */
 void terminal_stop(terminal *t);
-/* True when the run has ended; *code (may be NULL) is its terminal_exit. */
+/*
+ * True when the run has ended; *code (may be NULL) is its terminal_exit:
+ *   TERMINAL_OK               logged out (or logged out by the platform) with every generated record acknowledged
+ *   TERMINAL_EXIT_UNACKED     logged out (e.g. after terminal_stop()) with records still spooled
+ *   TERMINAL_EXIT_COMM_FAILURE max_login_attempts REGISTER/LOGIN attempts in a row failed (whatever is spooled)
+ *   TERMINAL_EXIT_LOGIN_REFUSED REGISTER_ACK / LOGIN_ACK with an error result, or a platform whose digests
+ *                             never verify
+ */
 int terminal_done(const terminal *t, int *code);
 const terminal_stats *terminal_get_stats(const terminal *t);
+/* The terminal's link (its statistics, tests: wmmp_link_set_next_sequence()). */
+wmmp_link *terminal_link(const terminal *t);
 
 #endif
