@@ -123,6 +123,7 @@ struct terminal {
     uint16_t lac, cell;
     uint8_t csq;
     emu_ms heartbeat_ms, timeout_ms;
+    emu_ms first_record_delay_ms;
     unsigned retries;
 
     /* session */
@@ -147,7 +148,7 @@ struct terminal {
     size_t n_refused, cap_refused;
 
     download dl;
-    emu_timer gen_timer, hb_timer, backoff_timer, logout_timer;
+    emu_timer gen_timer, hb_timer, backoff_timer, logout_timer, flow_timer;
 };
 
 /* ---- small helpers ---- */
@@ -542,6 +543,7 @@ static void dl_free(terminal *t)
 static void session_end(terminal *t)
 {
     timer_stop(t, &t->hb_timer);
+    timer_stop(t, &t->flow_timer);
     t->resetting = 1;
     wmmp_link_reset(t->link);
     t->resetting = 0;
@@ -891,12 +893,28 @@ static void on_hb_timer(void *arg)
     timer_set(t, &t->hb_timer, t->heartbeat_ms, on_hb_timer);
 }
 
+static void on_flow_timer(void *arg)
+{
+    terminal *t = arg;
+    t->flow_timer = 0;
+    if (t->state != ST_ONLINE)
+        return;
+    t->records_enabled = 1;
+    pump(t);
+}
+
 /* HEART_BEAT_ACK, or the heartbeat failed: records may flow (figure 4), or the last one before LOGOUT. */
 static void heartbeat_done(terminal *t)
 {
     t->hb_outstanding = 0;
     if (t->state != ST_ONLINE)
         return;
+    if (!t->records_enabled && t->first_record_delay_ms && !t->finishing) {
+        /* Figure 4: the platform may configure the terminal before the first record of a session. */
+        if (!t->flow_timer)
+            timer_set(t, &t->flow_timer, t->first_record_delay_ms, on_flow_timer);
+        return;
+    }
     t->records_enabled = 1;
     if (t->finishing) {
         start_logout(t, OUT_FINISH, LOGOUT_NORMAL);
@@ -1479,6 +1497,7 @@ static void apply_defaults(terminal *t, const terminal_config *cfg)
     t->records = cfg->records;
     t->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : DEFAULT_HEARTBEAT_MS;
     t->record_interval_ms = cfg->record_interval_ms ? cfg->record_interval_ms : DEFAULT_RECORD_INTERVAL_MS;
+    t->first_record_delay_ms = cfg->first_record_delay_ms;
     t->max_attempts = cfg->max_login_attempts ? cfg->max_login_attempts : DEFAULT_MAX_LOGIN_ATTEMPTS;
     t->backoff_first = cfg->backoff_ms ? cfg->backoff_ms : DEFAULT_BACKOFF_MS;
     t->backoff_max = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
@@ -1551,6 +1570,7 @@ void terminal_free(terminal *t)
     t->state = ST_DONE; /* nothing reacts any more */
     timer_stop(t, &t->gen_timer);
     timer_stop(t, &t->hb_timer);
+    timer_stop(t, &t->flow_timer);
     timer_stop(t, &t->backoff_timer);
     timer_stop(t, &t->logout_timer);
     wmmp_link_free(t->link);

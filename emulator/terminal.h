@@ -37,6 +37,7 @@ typedef struct {
     wmmp_dialect dialect;           /* paper: signal level as tag 0x0002 */
     emu_ms heartbeat_ms;            /* between heartbeats; default 60000 (the platform may change it) */
     emu_ms record_interval_ms;      /* between records; default (0) 5000 */
+    emu_ms first_record_delay_ms;   /* after a session's first HEART_BEAT_ACK, before records flow; 0: at once */
     unsigned ecg_seconds;           /* ECG length of every 5th record, the first included (250 Hz, at most 60):
                                        over ~1.7 s the record is fragmented; default (0) 8 */
     const char *software_version;   /* LOGIN's 8-byte version, e.g. "HT-1.0" (the default) */

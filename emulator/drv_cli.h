@@ -1,0 +1,46 @@
+/*
+ * Option parsing shared by the programs: a table of long options (the same table prints --help, so the
+ * help lists every option), value parsers, and one-line errors "PROG: problem (try PROG --help)".
+ */
+#ifndef DRV_CLI_H
+#define DRV_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wmmp_link.h"
+#include "wmmp_tables.h"
+
+typedef struct {
+    const char *name; /* without "--" */
+    const char *arg;  /* NULL: a flag */
+    const char *help;
+} drv_opt;
+
+/* Exit status of a usage error (bad option, keys file, busy port). */
+#define DRV_EXIT_USAGE 2
+
+/*
+ * Next option from argv[*pos] on: its index in opts (the table ends with a NULL name), *value its argument
+ * (--name VALUE or --name=VALUE). -1 at the end; -2 after printing a one-line error.
+ */
+int drv_cli_next(const char *prog, int argc, char **argv, int *pos, const drv_opt *opts, const char **value);
+
+void drv_cli_help(FILE *out, const char *usage, const drv_opt *opts, const char *examples);
+
+/* Prints "PROG: MESSAGE (try PROG --help)" to stderr. */
+void drv_cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parsers: 0 on success, else -1 after a one-line error naming the option. */
+int drv_cli_u64(const char *prog, const char *opt, const char *s, uint64_t max, uint64_t *out);
+int drv_cli_unsigned(const char *prog, const char *opt, const char *s, unsigned max, unsigned *out);
+int drv_cli_prob(const char *prog, const char *opt, const char *s, double *out);
+int drv_cli_security(const char *prog, const char *s, wmmp_security_level *out);
+int drv_cli_dialect(const char *prog, const char *s, wmmp_dialect *out);
+/* HOST:PORT; host is copied into host (host_len bytes). */
+int drv_cli_hostport(const char *prog, const char *opt, const char *s, char *host, size_t host_len, uint16_t *port);
+
+const char *drv_cli_security_name(wmmp_security_level l);
+
+#endif

@@ -1,0 +1,10 @@
+/* File-system helpers of the programs: temporary directories and their removal. */
+#ifndef DRV_FS_H
+#define DRV_FS_H
+
+/* Removes path and everything below it (files and directories): 0, or -1 with errno. */
+int drv_fs_rmtree(const char *path);
+/* A new private directory under $TMPDIR (or /tmp) named prefix-XXXXXX, or under /dev/shm with shm. NULL on failure. */
+char *drv_fs_tempdir(const char *prefix, int shm);
+
+#endif

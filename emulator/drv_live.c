@@ -1,0 +1,776 @@
+#include "drv_live.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "drv_glib.h"
+#include "drv_net.h"
+#include "drv_pcap.h"
+#include "wmmp_header.h"
+
+#define UDP_BUF 65536
+#define UDP_PER_DISPATCH 64          /* datagrams read per wake-up: fairness between sockets */
+#define TCP_WBUF_MAX (4u << 20)      /* queued output per connection before it is given up */
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define PARTIAL_TIMEOUT_MS 30000     /* a connection sitting on part of a message this long is closed */
+#define SWEEP_MS 5000
+
+typedef enum { PEER_UDP, PEER_TCP_ACCEPTED, PEER_TCP_CLIENT } peer_kind;
+typedef enum { TCP_IDLE, TCP_CONNECTING, TCP_OPEN } tcp_state;
+
+typedef struct udp_sock udp_sock;
+
+struct emu_peer {
+    drv_live *d;
+    peer_kind kind;
+    struct sockaddr_in remote;
+    wmmp_pcap_endpoint local_ep, remote_ep;
+    unsigned refs;   /* the driver's own + delayed sends + pending close notifications */
+    int dead;        /* accepted connection that was closed: freed when refs drop to 0 */
+    unsigned gen;    /* +1 per closed connection: a handler may close and reopen during delivery */
+    emu_ms last_due; /* TCP: the latest delayed send, so --delay jitter cannot reorder a stream */
+    emu_ms last_rx;  /* TCP: when bytes last arrived */
+    udp_sock *sock;  /* UDP: the socket to send from */
+    /* TCP */
+    int fd;
+    tcp_state state;
+    guint in_src, out_src;
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint8_t *wbuf;
+    size_t wlen, wcap;
+    drv_pcap_flow *flow;
+    emu_peer *next_conn; /* list of TCP peers, for freeing */
+};
+
+struct udp_sock {
+    drv_live *d;
+    int fd;
+    guint src;
+    wmmp_pcap_endpoint local;
+    emu_peer *fixed; /* a client's socket has one peer; a server's looks peers up by address */
+};
+
+typedef struct {
+    drv_live *d;
+    int fd;
+    guint src;
+} tcp_listener;
+
+struct drv_live {
+    drv_glib base; /* first: the env's ctx */
+    drv_live_options o;
+    drv_live_handler h;
+    drv_live_stats stats;
+    drv_pcap *pcap;
+    GPtrArray *udp_socks;      /* udp_sock* */
+    GPtrArray *listeners;      /* tcp_listener* */
+    GHashTable *udp_peers;     /* address key -> emu_peer* */
+    emu_peer *conns;           /* TCP peers */
+    unsigned n_accepted;
+    uint8_t udp_buf[UDP_BUF];
+};
+
+static void peer_unref(emu_peer *p);
+
+/* ---- helpers ---- */
+
+static wmmp_pcap_endpoint pcap_local(const wmmp_pcap_endpoint *local, const wmmp_pcap_endpoint *remote)
+{
+    wmmp_pcap_endpoint e = *local;
+    if (e.addr == 0) /* bound to 0.0.0.0: loopback traffic arrived on 127.0.0.1 */
+        e.addr = (remote->addr >> 24) == 127 ? remote->addr : 0;
+    return e;
+}
+
+const char *drv_live_peer_name(const emu_peer *p, char *buf, size_t len)
+{
+    return p ? drv_net_name(&p->remote, buf, len) : "(none)";
+}
+
+static uint64_t addr_key(const struct sockaddr_in *a)
+{
+    return ((uint64_t)ntohl(a->sin_addr.s_addr) << 16) | ntohs(a->sin_port);
+}
+
+static emu_peer *peer_new(drv_live *d, peer_kind kind, const struct sockaddr_in *remote)
+{
+    emu_peer *p = g_new0(emu_peer, 1);
+    p->d = d;
+    p->kind = kind;
+    p->remote = *remote;
+    p->remote_ep = drv_net_endpoint(remote);
+    p->refs = 1;
+    p->fd = -1;
+    return p;
+}
+
+static void peer_release_tcp(emu_peer *p)
+{
+    g_free(p->rbuf);
+    g_free(p->wbuf);
+    p->rbuf = p->wbuf = NULL;
+    p->rlen = p->rcap = p->wlen = p->wcap = 0;
+}
+
+static void peer_unref(emu_peer *p)
+{
+    if (--p->refs > 0)
+        return;
+    peer_release_tcp(p);
+    g_free(p);
+}
+
+/* ---- receiving: faults, recording, delivery ---- */
+
+static void deliver(drv_live *d, emu_peer *from, const uint8_t *msg, size_t len)
+{
+    d->stats.received++;
+    if (drv_faults_drop(&d->o.faults, &d->base.rng)) {
+        d->stats.dropped_in++;
+        emu_logf(&d->base.env, EMU_LOG_DEBUG, "--loss: dropped a received %zu-byte message", len);
+        return;
+    }
+    if (d->h.receive)
+        d->h.receive(d->h.user, from, msg, len);
+}
+
+/* ---- UDP ---- */
+
+static emu_peer *udp_peer_for(udp_sock *s, const struct sockaddr_in *from)
+{
+    drv_live *d = s->d;
+    uint64_t key = addr_key(from);
+    emu_peer *p = g_hash_table_lookup(d->udp_peers, &key);
+    if (!p) {
+        p = peer_new(d, PEER_UDP, from);
+        p->sock = s;
+        p->local_ep = pcap_local(&s->local, &p->remote_ep);
+        g_hash_table_insert(d->udp_peers, g_memdup2(&key, sizeof key), p);
+    }
+    return p;
+}
+
+static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    udp_sock *s = data;
+    drv_live *d = s->d;
+    (void)cond;
+    for (int i = 0; i < UDP_PER_DISPATCH; i++) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof from;
+        ssize_t n = recvfrom(fd, d->udp_buf, sizeof d->udp_buf, 0, (struct sockaddr *)&from, &flen);
+        emu_peer *p;
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                emu_logf(&d->base.env, EMU_LOG_DEBUG, "UDP receive: %s", strerror(errno));
+            break;
+        }
+        if (from.sin_family != AF_INET)
+            continue;
+        p = s->fixed ? s->fixed : udp_peer_for(s, &from);
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, d->udp_buf, (size_t)n);
+        deliver(d, p, d->udp_buf, (size_t)n); /* hostile or short datagrams too: the node reports them */
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static udp_sock *udp_sock_add(drv_live *d, int fd, emu_peer *fixed)
+{
+    udp_sock *s = g_new0(udp_sock, 1);
+    s->d = d;
+    s->fd = fd;
+    s->fixed = fixed;
+    s->local = drv_net_local(fd);
+    s->src = g_unix_fd_add(fd, G_IO_IN, udp_readable, s);
+    g_ptr_array_add(d->udp_socks, s);
+    return s;
+}
+
+int drv_live_listen_udp(drv_live *d, const char *addr, uint16_t port, char *err, size_t err_len)
+{
+    struct sockaddr_in a;
+    int fd;
+    if (drv_net_resolve(addr, port, &a, err, err_len))
+        return -1;
+    if ((fd = drv_net_udp_socket(&a)) < 0) {
+        snprintf(err, err_len, "cannot listen on UDP %s:%u: %s", addr, port, strerror(errno));
+        return -1;
+    }
+    udp_sock_add(d, fd, NULL);
+    return 0;
+}
+
+emu_peer *drv_live_udp_client(drv_live *d, const char *host, uint16_t port, char *err, size_t err_len)
+{
+    struct sockaddr_in a;
+    emu_peer *p;
+    int fd;
+    if (drv_net_resolve(host, port, &a, err, err_len))
+        return NULL;
+    if ((fd = drv_net_udp_socket(NULL)) < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        snprintf(err, err_len, "cannot open a UDP socket to %s:%u: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    p = peer_new(d, PEER_UDP, &a);
+    p->sock = udp_sock_add(d, fd, p);
+    p->local_ep = p->sock->local;
+    {
+        uint64_t key = addr_key(&a); /* owned by the table, freed with the others */
+        g_hash_table_insert(d->udp_peers, g_memdup2(&key, sizeof key), p);
+    }
+    return p;
+}
+
+static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    ssize_t n;
+    if (p->sock->fixed)
+        n = send(p->sock->fd, msg, len, 0);
+    else
+        n = sendto(p->sock->fd, msg, len, 0, (const struct sockaddr *)&p->remote, sizeof p->remote);
+    if (n < 0) {
+        char name[64];
+        d->stats.send_errors++;
+        /* ECONNREFUSED: an earlier datagram found no listener; the link retransmits */
+        emu_logf(&d->base.env, errno == ECONNREFUSED ? EMU_LOG_DEBUG : EMU_LOG_WARN, "UDP send to %s: %s",
+                 drv_live_peer_name(p, name, sizeof name), strerror(errno));
+        return;
+    }
+    d->stats.sent++;
+    drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
+}
+
+/* ---- TCP ---- */
+
+static wmmp_tcp_dir out_dir(const emu_peer *p)
+{
+    return p->kind == PEER_TCP_CLIENT ? WMMP_TCP_FROM_CLIENT : WMMP_TCP_FROM_SERVER;
+}
+
+static void notify_closed(void *arg)
+{
+    emu_peer *p = arg;
+    drv_live *d = p->d;
+    if (d->h.closed)
+        d->h.closed(d->h.user, p);
+    peer_unref(p);
+}
+
+static void unlink_conn(drv_live *d, emu_peer *p)
+{
+    for (emu_peer **pp = &d->conns; *pp; pp = &(*pp)->next_conn)
+        if (*pp == p) {
+            *pp = p->next_conn;
+            return;
+        }
+}
+
+/*
+ * Ends a connection. by_remote: the other side (or the network) ended it (for the pcap teardown's order).
+ * notify: tell the handler (from the loop, so no node is re-entered).
+ */
+static void tcp_close(emu_peer *p, int by_remote, int notify)
+{
+    drv_live *d = p->d;
+    wmmp_tcp_dir first = by_remote ? !out_dir(p) : out_dir(p);
+    if (p->state == TCP_IDLE)
+        return;
+    if (p->in_src)
+        g_source_remove(p->in_src);
+    if (p->out_src)
+        g_source_remove(p->out_src);
+    p->in_src = p->out_src = 0;
+    close(p->fd);
+    p->fd = -1;
+    p->gen++;
+    drv_pcap_tcp_close(p->flow, first, drv_pcap_wallclock());
+    p->flow = NULL;
+    p->state = TCP_IDLE;
+    p->rlen = p->wlen = 0;
+    if (p->kind == PEER_TCP_ACCEPTED) {
+        p->dead = 1;
+        d->n_accepted--;
+        unlink_conn(d, p);
+        if (notify) {
+            p->refs++; /* held by the notification; the driver's own reference goes now */
+            drv_glib_later(&d->base, 0, notify_closed, p);
+        }
+        peer_unref(p);
+    } else if (notify) {
+        p->refs++;
+        drv_glib_later(&d->base, 0, notify_closed, p);
+    }
+}
+
+static void tcp_protocol_error(emu_peer *p, const char *why)
+{
+    char name[64];
+    p->d->stats.tcp_protocol_errors++;
+    emu_logf(&p->d->base.env, EMU_LOG_WARN, "TCP %s: %s; closing the connection",
+             drv_live_peer_name(p, name, sizeof name), why);
+    tcp_close(p, 0, 1);
+}
+
+static gboolean tcp_writable(gint fd, GIOCondition cond, gpointer data);
+
+static void tcp_flush(emu_peer *p)
+{
+    while (p->wlen > 0) {
+        ssize_t n = send(p->fd, p->wbuf, p->wlen, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            {
+                char name[64];
+                emu_logf(&p->d->base.env, EMU_LOG_WARN, "TCP send to %s: %s",
+                         drv_live_peer_name(p, name, sizeof name), strerror(errno));
+            }
+            tcp_close(p, 1, 1);
+            return;
+        }
+        memmove(p->wbuf, p->wbuf + n, p->wlen - (size_t)n);
+        p->wlen -= (size_t)n;
+    }
+    if (p->wlen > 0 && !p->out_src)
+        p->out_src = g_unix_fd_add(p->fd, G_IO_OUT, tcp_writable, p);
+    else if (p->wlen == 0 && p->out_src) {
+        g_source_remove(p->out_src);
+        p->out_src = 0;
+    }
+}
+
+static gboolean tcp_writable(gint fd, GIOCondition cond, gpointer data)
+{
+    emu_peer *p = data;
+    (void)fd;
+    (void)cond;
+    p->out_src = 0; /* tcp_flush adds it again when output is left */
+    tcp_flush(p);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean tcp_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    emu_peer *p = data;
+    drv_live *d = p->d;
+    unsigned gen = p->gen;
+    ssize_t n;
+    (void)cond;
+    if (p->rcap - p->rlen < 4096 && p->rcap < WMMP_MAX_MESSAGE) {
+        p->rcap = p->rcap ? MIN(p->rcap * 2, (size_t)WMMP_MAX_MESSAGE) : 4096;
+        p->rbuf = g_realloc(p->rbuf, p->rcap);
+    }
+    n = recv(fd, p->rbuf + p->rlen, p->rcap - p->rlen, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        p->in_src = 0; /* removed by returning G_SOURCE_REMOVE */
+        tcp_close(p, 1, 1);
+        return G_SOURCE_REMOVE;
+    }
+    if (n < 0)
+        return G_SOURCE_CONTINUE;
+    p->rlen += (size_t)n;
+    p->last_rx = drv_glib_now();
+    p->refs++; /* the handler may close this connection */
+    while (p->rlen >= 2 && p->gen == gen) {
+        size_t len = ((size_t)p->rbuf[0] << 8) | p->rbuf[1];
+        if (len < WMMP_HEADER_LEN) {
+            char why[64];
+            snprintf(why, sizeof why, "Total_Length %zu is below 28", len);
+            tcp_protocol_error(p, why);
+            break;
+        }
+        if (p->rlen < len) {
+            if (p->rcap < len) { /* at most 65535: the 16-bit length bounds every buffer */
+                p->rcap = len;
+                p->rbuf = g_realloc(p->rbuf, p->rcap);
+            }
+            break;
+        }
+        drv_pcap_tcp_data(p->flow, !out_dir(p), drv_pcap_wallclock(), p->rbuf, len);
+        deliver(d, p, p->rbuf, len);
+        if (p->gen != gen)
+            break;
+        memmove(p->rbuf, p->rbuf + len, p->rlen - len);
+        p->rlen -= len;
+    }
+    {
+        int same = p->gen == gen; /* else tcp_close removed this source */
+        peer_unref(p);
+        return same ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+    }
+}
+
+static void tcp_open(emu_peer *p, wmmp_pcap_endpoint local)
+{
+    drv_live *d = p->d;
+    uint32_t isn_a = drv_rng_next(&d->base.rng), isn_b = drv_rng_next(&d->base.rng);
+    p->local_ep = local;
+    p->state = TCP_OPEN;
+    if (p->kind == PEER_TCP_CLIENT)
+        p->flow = drv_pcap_tcp_open(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, isn_a, isn_b);
+    else
+        p->flow = drv_pcap_tcp_open(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, isn_a, isn_b);
+    p->in_src = g_unix_fd_add(p->fd, G_IO_IN, tcp_readable, p);
+}
+
+/* Records queued whole messages (written while connecting) once the handshake is on record. */
+static void record_queued(emu_peer *p)
+{
+    size_t off = 0;
+    while (p->wlen - off >= WMMP_HEADER_LEN) {
+        size_t len = ((size_t)p->wbuf[off] << 8) | p->wbuf[off + 1];
+        if (len < WMMP_HEADER_LEN || len > p->wlen - off)
+            len = p->wlen - off;
+        drv_pcap_tcp_data(p->flow, out_dir(p), drv_pcap_wallclock(), p->wbuf + off, len);
+        p->d->stats.sent++;
+        off += len;
+    }
+}
+
+static void connect_failed(emu_peer *p, int e)
+{
+    char name[64];
+    emu_logf(&p->d->base.env, EMU_LOG_WARN, "cannot connect to TCP %s: %s (%zu bytes not sent)",
+             drv_live_peer_name(p, name, sizeof name), strerror(e), p->wlen);
+    if (p->out_src)
+        g_source_remove(p->out_src);
+    p->out_src = 0;
+    close(p->fd);
+    p->fd = -1;
+    p->wlen = 0;
+    p->state = TCP_IDLE;
+}
+
+static gboolean tcp_connected(gint fd, GIOCondition cond, gpointer data)
+{
+    emu_peer *p = data;
+    int e = 0;
+    socklen_t elen = sizeof e;
+    (void)cond;
+    p->out_src = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+        e = errno;
+    if (e) {
+        connect_failed(p, e);
+        return G_SOURCE_REMOVE;
+    }
+    tcp_open(p, drv_net_local(fd));
+    record_queued(p);
+    tcp_flush(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void tcp_connect(emu_peer *p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || drv_net_nonblock(fd) < 0) {
+        emu_logf(&p->d->base.env, EMU_LOG_ERROR, "TCP socket: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    p->fd = fd;
+    p->state = TCP_CONNECTING;
+    if (connect(fd, (struct sockaddr *)&p->remote, sizeof p->remote) == 0) {
+        tcp_open(p, drv_net_local(fd));
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        connect_failed(p, errno);
+        return;
+    }
+    p->out_src = g_unix_fd_add(fd, G_IO_OUT, tcp_connected, p);
+}
+
+emu_peer *drv_live_tcp_client(drv_live *d, const char *host, uint16_t port, char *err, size_t err_len)
+{
+    struct sockaddr_in a;
+    emu_peer *p;
+    if (drv_net_resolve(host, port, &a, err, err_len))
+        return NULL;
+    p = peer_new(d, PEER_TCP_CLIENT, &a);
+    p->next_conn = d->conns;
+    d->conns = p;
+    tcp_connect(p);
+    return p;
+}
+
+static void tcp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    if (p->dead)
+        return;
+    if (p->state == TCP_IDLE) {
+        if (p->kind != PEER_TCP_CLIENT)
+            return;
+        tcp_connect(p); /* the terminal's connection was lost: open a new one */
+        if (p->state == TCP_IDLE)
+            return;
+    }
+    if (p->wlen + len > TCP_WBUF_MAX) {
+        tcp_protocol_error(p, "the peer does not read (output buffer full)");
+        return;
+    }
+    if (p->wcap < p->wlen + len) {
+        p->wcap = MAX(p->wlen + len, p->wcap * 2);
+        p->wbuf = g_realloc(p->wbuf, p->wcap);
+    }
+    memcpy(p->wbuf + p->wlen, msg, len);
+    p->wlen += len;
+    if (p->state == TCP_OPEN) { /* else counted and recorded once connected (record_queued) */
+        d->stats.sent++;
+        drv_pcap_tcp_data(p->flow, out_dir(p), drv_pcap_wallclock(), msg, len);
+        tcp_flush(p);
+    }
+}
+
+/* Closes accepted connections stuck on a partial message, so slow or hostile senders cannot hold slots. */
+static void sweep(void *arg)
+{
+    drv_live *d = arg;
+    emu_ms now = drv_glib_now();
+    for (emu_peer *p = d->conns, *next; p; p = next) {
+        next = p->next_conn; /* tcp_close unlinks p */
+        if (p->kind == PEER_TCP_ACCEPTED && p->rlen > 0 && now - p->last_rx >= PARTIAL_TIMEOUT_MS)
+            tcp_protocol_error(p, "an incomplete message for 30 s");
+    }
+    drv_glib_later(&d->base, SWEEP_MS, sweep, d);
+}
+
+static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
+{
+    tcp_listener *l = data;
+    drv_live *d = l->d;
+    (void)cond;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof from;
+        int c = accept(fd, (struct sockaddr *)&from, &flen);
+        char name[64];
+        emu_peer *p;
+        if (c < 0)
+            break;
+        if (from.sin_family != AF_INET || drv_net_nonblock(c) < 0) {
+            close(c);
+            continue;
+        }
+        if (d->n_accepted >= d->o.max_connections) {
+            d->stats.tcp_refused++;
+            emu_logf(&d->base.env, EMU_LOG_WARN, "TCP %s refused: %u connections already open",
+                     drv_net_name(&from, name, sizeof name), d->n_accepted);
+            close(c);
+            continue;
+        }
+        p = peer_new(d, PEER_TCP_ACCEPTED, &from);
+        p->fd = c;
+        p->next_conn = d->conns;
+        d->conns = p;
+        d->n_accepted++;
+        d->stats.tcp_accepted++;
+        tcp_open(p, drv_net_local(c));
+        emu_logf(&d->base.env, EMU_LOG_DEBUG, "TCP connection from %s", drv_net_name(&from, name, sizeof name));
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+int drv_live_listen_tcp(drv_live *d, const char *addr, uint16_t port, char *err, size_t err_len)
+{
+    struct sockaddr_in a;
+    tcp_listener *l;
+    int one = 1, fd;
+    if (drv_net_resolve(addr, port, &a, err, err_len))
+        return -1;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || drv_net_nonblock(fd) < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 128) < 0) {
+        snprintf(err, err_len, "cannot listen on TCP %s:%u: %s", addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    l = g_new0(tcp_listener, 1);
+    l->d = d;
+    l->fd = fd;
+    l->src = g_unix_fd_add(fd, G_IO_IN, tcp_acceptable, l);
+    if (d->listeners->len == 0)
+        drv_glib_later(&d->base, SWEEP_MS, sweep, d);
+    g_ptr_array_add(d->listeners, l);
+    return 0;
+}
+
+/* ---- the env: send with faults, close_peer ---- */
+
+static void transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    if (p->kind == PEER_UDP)
+        udp_transmit(d, p, msg, len);
+    else
+        tcp_transmit(d, p, msg, len);
+}
+
+typedef struct {
+    emu_peer *peer;
+    size_t len;
+    uint8_t msg[];
+} delayed_send;
+
+static void delayed_fire(void *arg)
+{
+    delayed_send *s = arg;
+    emu_peer *p = s->peer;
+    transmit(p->d, p, s->msg, s->len);
+    peer_unref(p);
+    g_free(s);
+}
+
+static void live_send(void *ctx, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    drv_live *d = ctx;
+    const drv_faults *f = &d->o.faults;
+    int copies;
+    if (!p || p->dead)
+        return;
+    if (drv_faults_drop(f, &d->base.rng)) {
+        d->stats.dropped_out++;
+        emu_logf(&d->base.env, EMU_LOG_DEBUG, "--loss: dropped an outgoing %zu-byte message", len);
+        return;
+    }
+    copies = drv_faults_dup(f, &d->base.rng) ? 2 : 1;
+    d->stats.duplicated += (uint64_t)(copies - 1);
+    for (int i = 0; i < copies; i++) {
+        emu_ms delay = drv_faults_delay(f, &d->base.rng), now = drv_glib_now();
+        if (p->kind != PEER_UDP && p->last_due > now + delay)
+            delay = p->last_due - now;
+        if (delay == 0) {
+            transmit(d, p, msg, len);
+            continue;
+        }
+        delayed_send *s = g_malloc(sizeof *s + len);
+        s->peer = p;
+        s->len = len;
+        memcpy(s->msg, msg, len);
+        p->refs++;
+        p->last_due = now + delay;
+        d->stats.delayed++;
+        drv_glib_later(&d->base, delay, delayed_fire, s);
+    }
+}
+
+static void live_close_peer(void *ctx, emu_peer *p)
+{
+    (void)ctx;
+    if (p && p->kind != PEER_UDP && !p->dead)
+        tcp_close(p, 0, p->kind == PEER_TCP_ACCEPTED); /* the terminal closed its own: no news to it */
+}
+
+/* ---- lifetime ---- */
+
+drv_live *drv_live_new(const drv_live_options *o, char *err, size_t err_len)
+{
+    drv_live *d = g_new0(drv_live, 1);
+    d->o = *o;
+    if (!d->o.max_connections)
+        d->o.max_connections = DEFAULT_MAX_CONNECTIONS;
+    drv_glib_init(&d->base, d, o->prog, o->seed, o->log_level);
+    d->base.env.send = live_send;
+    d->base.env.close_peer = live_close_peer;
+    d->udp_socks = g_ptr_array_new();
+    d->listeners = g_ptr_array_new();
+    d->udp_peers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    if (o->pcap_path && !(d->pcap = drv_pcap_open(o->pcap_path, &d->base.env, err, err_len))) {
+        drv_live_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+int drv_live_close_pcap(drv_live *d, char *err, size_t err_len)
+{
+    int rc;
+    for (emu_peer *p = d->conns; p; p = p->next_conn) { /* teardowns before the file closes */
+        drv_pcap_tcp_close(p->flow, out_dir(p), drv_pcap_wallclock());
+        p->flow = NULL;
+    }
+    rc = drv_pcap_close(d->pcap, err, err_len);
+    d->pcap = NULL;
+    return rc;
+}
+
+/* Pending delayed sends and close notifications at exit: free them without running them. */
+static void drop_event(void (*fire)(void *arg), void *arg, void *user)
+{
+    emu_peer *p = NULL;
+    (void)user;
+    if (fire == delayed_fire) {
+        p = ((delayed_send *)arg)->peer;
+        g_free(arg);
+    } else if (fire == notify_closed)
+        p = arg;
+    if (p && p->dead)
+        peer_unref(p); /* a closed connection lives only in these events */
+    else if (p)
+        p->refs--;     /* freed below with the live ones */
+}
+
+void drv_live_free(drv_live *d)
+{
+    GHashTableIter it;
+    gpointer key, val;
+    if (!d)
+        return;
+    drv_live_close_pcap(d, NULL, 0);
+    drv_timerq_drain(d->base.timers, drop_event, NULL);
+    drv_glib_destroy(&d->base);
+    while (d->conns) {
+        emu_peer *p = d->conns;
+        d->conns = p->next_conn;
+        if (p->in_src)
+            g_source_remove(p->in_src);
+        if (p->out_src)
+            g_source_remove(p->out_src);
+        if (p->fd >= 0)
+            close(p->fd);
+        peer_release_tcp(p);
+        g_free(p);
+    }
+    g_hash_table_iter_init(&it, d->udp_peers);
+    while (g_hash_table_iter_next(&it, &key, &val))
+        g_free(val);
+    g_hash_table_destroy(d->udp_peers);
+    for (guint i = 0; i < d->udp_socks->len; i++) {
+        udp_sock *s = g_ptr_array_index(d->udp_socks, i);
+        g_source_remove(s->src);
+        close(s->fd);
+        g_free(s);
+    }
+    g_ptr_array_free(d->udp_socks, TRUE);
+    for (guint i = 0; i < d->listeners->len; i++) {
+        tcp_listener *l = g_ptr_array_index(d->listeners, i);
+        g_source_remove(l->src);
+        close(l->fd);
+        g_free(l);
+    }
+    g_ptr_array_free(d->listeners, TRUE);
+    g_free(d);
+}
+
+const emu_env *drv_live_env(drv_live *d) { return &d->base.env; }
+void drv_live_set_handler(drv_live *d, const drv_live_handler *h) { d->h = *h; }
+const drv_live_stats *drv_live_get_stats(const drv_live *d) { return &d->stats; }
+
+void drv_live_iterate(drv_live *d, int may_block)
+{
+    (void)d;
+    g_main_context_iteration(NULL, may_block);
+}

@@ -1,0 +1,80 @@
+/*
+ * The live driver: real UDP and TCP sockets (IPv4) on GLib's main loop, real time (wmmp-platform,
+ * wmmp-terminal). One emu_peer per remote UDP address (kept for the run) or per TCP connection.
+ *
+ * TCP: non-blocking sockets; bytes are read into a per-connection buffer and framed by Total_Length, so a
+ * slow sender never blocks the others. A Total_Length below 28 is a protocol error and closes that
+ * connection (one log line). Output that cannot be written at once waits in a bounded per-connection
+ * buffer. A client connection (the terminal's) is re-opened by the next send after it was lost.
+ *
+ * Faults (drv_faults.h) are applied in send and on receipt (on TCP, --delay keeps the stream's order and
+ * --loss drops whole messages above TCP: application-level loss for the link's retransmissions to repair).
+ * --pcap records what went on the wire: a message dropped on sending is not recorded, one dropped on
+ * receipt is (it did arrive).
+ */
+#ifndef DRV_LIVE_H
+#define DRV_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drv_faults.h"
+#include "emu_env.h"
+
+typedef struct drv_live drv_live;
+
+typedef struct {
+    /* One whole message from peer (UDP: one datagram, TCP: one framed message). */
+    void (*receive)(void *user, emu_peer *from, const uint8_t *msg, size_t len);
+    /*
+     * A TCP connection ended: always for accepted connections (peer is freed right after the call), and for
+     * a client connection when the other end or the network ended it (the peer stays usable: the next send
+     * reconnects). Called from the loop, never from inside env->send or env->close_peer.
+     */
+    void (*closed)(void *user, emu_peer *peer);
+    void *user;
+} drv_live_handler;
+
+typedef struct {
+    const char *prog;           /* prefix of log lines */
+    uint64_t seed;
+    emu_log_level log_level;
+    drv_faults faults;
+    const char *pcap_path;      /* NULL: no recording */
+    unsigned max_connections;   /* accepted TCP connections at once; 0: 1024 */
+} drv_live_options;
+
+typedef struct {
+    uint64_t sent, received;          /* messages on the wire */
+    uint64_t dropped_out, dropped_in; /* by --loss */
+    uint64_t duplicated, delayed;
+    uint64_t send_errors;
+    uint64_t tcp_accepted, tcp_refused, tcp_protocol_errors;
+} drv_live_stats;
+
+/* NULL with a one-line reason in err (the pcap file cannot be created). */
+drv_live *drv_live_new(const drv_live_options *o, char *err, size_t err_len);
+/* Closes every socket (accepted connections without calling closed) and the pcap file. */
+void drv_live_free(drv_live *d);
+/* 0, or -1 with the reason when the pcap recording failed. */
+int drv_live_close_pcap(drv_live *d, char *err, size_t err_len);
+
+const emu_env *drv_live_env(drv_live *d);
+void drv_live_set_handler(drv_live *d, const drv_live_handler *h);
+const drv_live_stats *drv_live_get_stats(const drv_live *d);
+
+/* Server sockets. -1 with "cannot listen on UDP 127.0.0.1:9992: Address already in use" in err. */
+int drv_live_listen_udp(drv_live *d, const char *addr, uint16_t port, char *err, size_t err_len);
+int drv_live_listen_tcp(drv_live *d, const char *addr, uint16_t port, char *err, size_t err_len);
+
+/* The peer a client sends to: a connected UDP socket, or a TCP connection opened now (non-blocking). */
+emu_peer *drv_live_udp_client(drv_live *d, const char *host, uint16_t port, char *err, size_t err_len);
+emu_peer *drv_live_tcp_client(drv_live *d, const char *host, uint16_t port, char *err, size_t err_len);
+
+/* One iteration of the main loop (blocking until something happens when may_block). */
+void drv_live_iterate(drv_live *d, int may_block);
+
+/* "1.2.3.4:5" of a peer, for log lines. */
+const char *drv_live_peer_name(const emu_peer *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,483 @@
+#include "drv_load.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "drv_glib.h"
+#include "drv_hist.h"
+#include "drv_net.h"
+#include "drv_pcap.h"
+#include "wmmp_header.h"
+
+#define DEFAULT_SOCKETS 16
+#define UDP_PER_DISPATCH 256
+#define STOP_GRACE_MS 15000 /* after the run bound or SIGINT: time for the LOGOUTs */
+
+typedef struct drv_load drv_load;
+
+struct emu_peer {
+    drv_load *d;
+    uint32_t index; /* the terminal; its socket is index % sockets */
+};
+
+/* Kept small: N of these. */
+typedef struct {
+    terminal *t;
+    emu_peer peer;
+    emu_ms req_at;     /* first transmission of the outstanding request */
+    uint32_t req_seq;
+    uint16_t req_cmd;
+    uint8_t pending;   /* a request is unanswered */
+    uint8_t done;
+} load_term;
+
+typedef struct {
+    uint64_t out, in, retrans, timeouts, acks;
+} load_counts;
+
+typedef struct {
+    drv_load *d;
+    int fd;
+    guint src;
+    wmmp_pcap_endpoint local;
+} load_sock;
+
+struct drv_load {
+    drv_glib base; /* first: the env's ctx */
+    const drv_load_options *o;
+    struct sockaddr_in platform;
+    wmmp_pcap_endpoint platform_ep;
+    load_sock *socks;
+    unsigned n_socks;
+    load_term *terms;
+    unsigned n_terms, n_done, n_started;
+    unsigned n_alloc; /* terminals created (n_terms shrinks when a signal cancels the rest) */
+    GHashTable *by_serial; /* serial string (the keyring's) -> load_term* */
+    drv_pcap *pcap;
+    load_counts total, second;
+    drv_hist *hist_total, *hist_second;
+    uint64_t unroutable, dropped_in, dropped_out, send_errors;
+    emu_ms started_at, last_tick;
+    unsigned seconds;
+    int stopping;    /* terminals were asked to log out */
+    emu_ms stop_at;  /* give up waiting at this time */
+    int quit;
+    int exit_codes[8];
+    uint8_t buf[65536];
+};
+
+wmmp_err drv_load_keyring(const wmmp_terminal_keys *tmpl, unsigned n, wmmp_keyring *kr)
+{
+    for (unsigned i = 1; i <= n; i++) {
+        wmmp_terminal_keys k = *tmpl;
+        wmmp_err e;
+        snprintf(k.serial, sizeof k.serial, "LOAD%012u", i);
+        snprintf(k.imei, sizeof k.imei, "86%013u", i);
+        snprintf(k.imsi, sizeof k.imsi, "46000%010u", i);
+        if ((e = wmmp_keyring_add(kr, &k)) != WMMP_OK)
+            return e;
+    }
+    return WMMP_OK;
+}
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- measuring at the driver ---- */
+
+
+static void observe_out(drv_load *d, load_term *lt, const uint8_t *msg, size_t len)
+{
+    uint16_t cmd;
+    uint32_t seq;
+    d->total.out++;
+    d->second.out++;
+    if (len < WMMP_HEADER_LEN)
+        return;
+    cmd = be16(msg + 2);
+    seq = be32(msg + 4);
+    if (cmd & 0x8000)
+        return; /* our ACKs of the platform's requests */
+    if (lt->pending && lt->req_seq == seq && lt->req_cmd == cmd) {
+        d->total.retrans++;
+        d->second.retrans++;
+        return;
+    }
+    if (lt->pending) { /* a new request while the last is unanswered: it was given up */
+        d->total.timeouts++;
+        d->second.timeouts++;
+    }
+    lt->pending = 1;
+    lt->req_seq = seq;
+    lt->req_cmd = cmd;
+    lt->req_at = drv_glib_now();
+}
+
+static void observe_in(drv_load *d, load_term *lt, const uint8_t *msg, size_t len)
+{
+    d->total.in++;
+    d->second.in++;
+    if (len < WMMP_HEADER_LEN || !(be16(msg + 2) & 0x8000) || !lt->pending || be32(msg + 4) != lt->req_seq)
+        return;
+    emu_ms lat = drv_glib_now() - lt->req_at;
+    lt->pending = 0;
+    d->total.acks++;
+    d->second.acks++;
+    drv_hist_add(d->hist_total, lat);
+    drv_hist_add(d->hist_second, lat);
+}
+
+/* ---- the env's send and the sockets ---- */
+
+static void transmit(drv_load *d, uint32_t index, const uint8_t *msg, size_t len)
+{
+    load_sock *s = &d->socks[index % d->n_socks];
+    if (send(s->fd, msg, len, 0) < 0) {
+        d->send_errors++;
+        return;
+    }
+    observe_out(d, &d->terms[index], msg, len);
+    drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &s->local, &d->platform_ep, msg, len);
+}
+
+typedef struct {
+    drv_load *d;
+    uint32_t index;
+    size_t len;
+    uint8_t msg[];
+} delayed_send;
+
+static void delayed_fire(void *arg)
+{
+    delayed_send *s = arg;
+    transmit(s->d, s->index, s->msg, s->len);
+    g_free(s);
+}
+
+static void load_send(void *ctx, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    drv_load *d = ctx;
+    int copies;
+    if (drv_faults_drop(&d->o->faults, &d->base.rng)) {
+        d->dropped_out++;
+        return;
+    }
+    copies = drv_faults_dup(&d->o->faults, &d->base.rng) ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+        emu_ms delay = drv_faults_delay(&d->o->faults, &d->base.rng);
+        delayed_send *s;
+        if (delay == 0) {
+            transmit(d, p->index, msg, len);
+            continue;
+        }
+        s = g_malloc(sizeof *s + len);
+        s->d = d;
+        s->index = p->index;
+        s->len = len;
+        memcpy(s->msg, msg, len);
+        drv_glib_later(&d->base, delay, delayed_fire, s);
+    }
+}
+
+static void load_close_peer(void *ctx, emu_peer *p)
+{
+    (void)ctx;
+    (void)p; /* UDP only */
+}
+
+static gboolean sock_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    load_sock *s = data;
+    drv_load *d = s->d;
+    (void)cond;
+    for (int i = 0; i < UDP_PER_DISPATCH; i++) {
+        char serial[WMMP_SERIAL_LEN + 1];
+        load_term *lt;
+        ssize_t n = recv(fd, d->buf, sizeof d->buf, 0);
+        if (n < 0)
+            break;
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &d->platform_ep, &s->local, d->buf, (size_t)n);
+        if (drv_faults_drop(&d->o->faults, &d->base.rng)) {
+            d->dropped_in++;
+            continue;
+        }
+        if (n < WMMP_HEADER_LEN) {
+            d->unroutable++;
+            continue;
+        }
+        memcpy(serial, d->buf + 12, WMMP_SERIAL_LEN);
+        serial[WMMP_SERIAL_LEN] = '\0';
+        if (!(lt = g_hash_table_lookup(d->by_serial, serial)) || !lt->t) {
+            d->unroutable++;
+            continue;
+        }
+        observe_in(d, lt, d->buf, (size_t)n);
+        terminal_receive(lt->t, d->buf, (size_t)n);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- progress ---- */
+
+static void check_done(drv_load *d)
+{
+    for (unsigned i = 0; i < d->n_started; i++) {
+        load_term *lt = &d->terms[i];
+        int code;
+        if (lt->done || !terminal_done(lt->t, &code))
+            continue;
+        lt->done = 1;
+        d->n_done++;
+        d->exit_codes[code >= 0 && code < 8 ? code : 7]++;
+    }
+    if (d->n_done == d->n_terms)
+        d->quit = 1;
+}
+
+static void stop_all(drv_load *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    d->stop_at = drv_glib_now() + STOP_GRACE_MS;
+    emu_logf(&d->base.env, EMU_LOG_WARN, "%s: asking %u terminals to log out", why, d->n_terms - d->n_done);
+    for (unsigned i = 0; i < d->n_started; i++)
+        if (!d->terms[i].done)
+            terminal_stop(d->terms[i].t);
+}
+
+/* The stats line of the last second (or of the part of a second before the end). */
+static void print_line(drv_load *d, emu_ms now)
+{
+    double secs = now > d->last_tick ? (double)(now - d->last_tick) / 1000.0 : 1e-3;
+    d->seconds++;
+    if (!d->o->quiet)
+        fprintf(stderr,
+                "%s [%4us] terminals started %u/%u, done %u | msgs/s out %.0f in %.0f | retransmissions %llu "
+                "timeouts %llu | ACK latency p50 %llu ms p99 %llu ms (%llu ACKs)\n",
+                d->o->prog, d->seconds, d->n_started, d->n_terms, d->n_done, (double)d->second.out / secs,
+                (double)d->second.in / secs, (unsigned long long)d->second.retrans,
+                (unsigned long long)d->second.timeouts, (unsigned long long)drv_hist_quantile(d->hist_second, 0.5),
+                (unsigned long long)drv_hist_quantile(d->hist_second, 0.99), (unsigned long long)d->second.acks);
+    memset(&d->second, 0, sizeof d->second);
+    drv_hist_reset(d->hist_second);
+    d->last_tick = now;
+}
+
+static void tick(void *arg)
+{
+    drv_load *d = arg;
+    emu_ms now = drv_glib_now();
+    check_done(d);
+    if (now - d->last_tick >= 1000)
+        print_line(d, now);
+    if (!d->stopping && d->o->max_run_ms && now - d->started_at >= d->o->max_run_ms)
+        stop_all(d, "run time bound reached");
+    if (d->stopping && now >= d->stop_at) {
+        emu_logf(&d->base.env, EMU_LOG_ERROR, "%u terminals did not finish; giving up", d->n_terms - d->n_done);
+        d->quit = 1;
+    }
+    if (!d->quit)
+        drv_glib_later(&d->base, 100, tick, d);
+}
+
+/* Starts every terminal whose turn in the ramp has come, then waits for the next turn. */
+static void start_due(void *arg)
+{
+    drv_load *d = arg;
+    emu_ms now = drv_glib_now(), due = now;
+    while (d->n_started < d->n_terms && !d->stopping) {
+        due = d->started_at + d->o->ramp_ms * d->n_started / d->n_terms;
+        if (due > now)
+            break;
+        terminal_start(d->terms[d->n_started++].t);
+    }
+    if (d->n_started < d->n_terms && !d->stopping)
+        drv_glib_later(&d->base, due - now, start_due, d);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    drv_load *d = data;
+    if (d->stopping)
+        d->quit = 1; /* a second signal: leave now */
+    else {
+        stop_all(d, "signal");
+        /* terminals not started yet end now */
+        d->n_terms = d->n_started;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- the run ---- */
+
+static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
+{
+    double secs = elapsed ? (double)elapsed / 1000.0 : 1e-3;
+    uint64_t records = 0, acked = 0, pending = 0, logins = 0;
+    for (unsigned i = 0; i < d->n_started; i++) {
+        const terminal_stats *st = terminal_get_stats(d->terms[i].t);
+        records += st->records_sent;
+        acked += st->records_acked;
+        pending += st->records_pending;
+        logins += st->logins;
+    }
+    fprintf(out,
+            "{\"terminals\": %u, \"started\": %u, \"done\": %u, \"ok\": %d, \"exit_codes\": {\"0\": %d, \"3\": %d, "
+            "\"4\": %d, \"5\": %d, \"other\": %d}, \"sockets\": %u, \"duration_s\": %.3f, \"logins\": %llu, "
+            "\"records_sent\": %llu, \"records_acked\": %llu, \"records_pending\": %llu, \"messages_sent\": %llu, "
+            "\"messages_received\": %llu, \"messages_per_s\": %.1f, \"retransmissions\": %llu, \"timeouts\": %llu, "
+            "\"acks\": %llu, \"ack_latency_ms\": {\"p50\": %llu, \"p99\": %llu, \"max\": %llu, \"mean\": %.2f}, "
+            "\"dropped_sent\": %llu, \"dropped_received\": %llu, \"unroutable\": %llu, \"send_errors\": %llu}\n",
+            d->n_terms, d->n_started, d->n_done, d->exit_codes[0], d->exit_codes[0], d->exit_codes[3],
+            d->exit_codes[4], d->exit_codes[5],
+            d->n_done - (unsigned)(d->exit_codes[0] + d->exit_codes[3] + d->exit_codes[4] + d->exit_codes[5]),
+            d->n_socks, secs, (unsigned long long)logins, (unsigned long long)records, (unsigned long long)acked,
+            (unsigned long long)pending, (unsigned long long)d->total.out, (unsigned long long)d->total.in,
+            (double)(d->total.out + d->total.in) / secs, (unsigned long long)d->total.retrans,
+            (unsigned long long)d->total.timeouts, (unsigned long long)d->total.acks,
+            (unsigned long long)drv_hist_quantile(d->hist_total, 0.5),
+            (unsigned long long)drv_hist_quantile(d->hist_total, 0.99), (unsigned long long)d->hist_total->max_ms,
+            d->hist_total->count ? (double)d->hist_total->sum_ms / (double)d->hist_total->count : 0.0,
+            (unsigned long long)d->dropped_out, (unsigned long long)d->dropped_in, (unsigned long long)d->unroutable,
+            (unsigned long long)d->send_errors);
+}
+
+/* One descriptor per spool lock and socket: raise the soft limit to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int setup(drv_load *d, char *err, size_t err_len)
+{
+    const drv_load_options *o = d->o;
+    if (drv_net_resolve(o->host, o->port, &d->platform, err, err_len))
+        return -1;
+    d->platform_ep = drv_net_endpoint(&d->platform);
+    if (o->pcap_path && !(d->pcap = drv_pcap_open(o->pcap_path, &d->base.env, err, err_len)))
+        return -1;
+    d->n_socks = o->sockets ? o->sockets : DEFAULT_SOCKETS;
+    if (d->n_socks > d->n_terms)
+        d->n_socks = d->n_terms;
+    d->socks = g_new0(load_sock, d->n_socks);
+    for (unsigned i = 0; i < d->n_socks; i++) {
+        load_sock *s = &d->socks[i];
+        s->d = d;
+        s->fd = drv_net_udp_socket(NULL);
+        if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&d->platform, sizeof d->platform) < 0) {
+            snprintf(err, err_len, "cannot open UDP socket %u to %s:%u: %s", i, o->host, o->port, strerror(errno));
+            return -1;
+        }
+        s->local = drv_net_local(s->fd);
+        s->src = g_unix_fd_add(s->fd, G_IO_IN, sock_readable, s);
+    }
+    raise_fd_limit();
+    for (unsigned i = 0; i < d->n_terms; i++) {
+        load_term *lt = &d->terms[i];
+        terminal_config cfg = o->tmpl;
+        char *dir = g_build_filename(o->spool_base, o->keys->items[i].serial, NULL);
+        char why[256];
+        cfg.keys = &o->keys->items[i];
+        cfg.serial = o->keys->items[i].serial;
+        cfg.spool_dir = dir;
+        lt->peer.d = d;
+        lt->peer.index = i;
+        lt->t = terminal_new(&d->base.env, &lt->peer, &cfg, why, sizeof why);
+        g_free(dir);
+        d->n_alloc = i + 1;
+        if (!lt->t) {
+            snprintf(err, err_len, "terminal %s: %s", cfg.serial, why);
+            return -1;
+        }
+        g_hash_table_insert(d->by_serial, (gpointer)o->keys->items[i].serial, lt);
+    }
+    return 0;
+}
+
+/* Delayed sends still queued at the end are freed; the other events (tick, starts) own nothing. */
+static void drop_event(void (*fire)(void *arg), void *arg, void *user)
+{
+    (void)user;
+    if (fire == delayed_fire)
+        g_free(arg);
+}
+
+static void teardown(drv_load *d)
+{
+    for (unsigned i = 0; i < d->n_alloc; i++)
+        if (d->terms[i].t)
+            terminal_free(d->terms[i].t);
+    drv_pcap_close(d->pcap, NULL, 0);
+    drv_timerq_drain(d->base.timers, drop_event, NULL);
+    drv_glib_destroy(&d->base);
+    for (unsigned i = 0; d->socks && i < d->n_socks; i++) {
+        if (d->socks[i].src)
+            g_source_remove(d->socks[i].src);
+        if (d->socks[i].fd >= 0)
+            close(d->socks[i].fd);
+    }
+    g_free(d->socks);
+    g_free(d->terms);
+    g_hash_table_destroy(d->by_serial);
+    g_free(d->hist_total);
+    g_free(d->hist_second);
+}
+
+int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_len)
+{
+    drv_load *d = g_new0(drv_load, 1);
+    guint sig_int, sig_term;
+    int rc = 0;
+    d->o = o;
+    d->n_terms = (unsigned)o->keys->count;
+    drv_glib_init(&d->base, d, o->prog, o->seed, o->log_level);
+    d->base.env.send = load_send;
+    d->base.env.close_peer = load_close_peer;
+    d->terms = g_new0(load_term, d->n_terms);
+    d->by_serial = g_hash_table_new(g_str_hash, g_str_equal);
+    d->hist_total = g_new0(drv_hist, 1);
+    d->hist_second = g_new0(drv_hist, 1);
+    if (d->n_terms == 0) {
+        snprintf(err, err_len, "no terminals to run");
+        rc = -1;
+    } else if (setup(d, err, err_len) < 0)
+        rc = -1;
+    if (rc == 0) {
+        sig_int = g_unix_signal_add(SIGINT, on_signal, d);
+        sig_term = g_unix_signal_add(SIGTERM, on_signal, d);
+        d->started_at = d->last_tick = drv_glib_now();
+        drv_glib_later(&d->base, 0, start_due, d);
+        drv_glib_later(&d->base, 100, tick, d);
+        while (!d->quit)
+            g_main_context_iteration(NULL, TRUE);
+        g_source_remove(sig_int);
+        g_source_remove(sig_term);
+        check_done(d);
+        if (d->second.out || d->second.in)
+            print_line(d, drv_glib_now());
+        print_json(d, json, drv_glib_now() - d->started_at);
+        for (int c = 1; c < 8 && rc == 0; c++)
+            if (d->exit_codes[c])
+                rc = c;
+        if (rc == 0 && d->n_done < d->n_terms)
+            rc = TERMINAL_EXIT_COMM_FAILURE;
+    }
+    teardown(d);
+    g_free(d);
+    return rc;
+}
