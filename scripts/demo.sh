@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job: install the packages, build, run the emulator pair over loopback (platform and health
 # tester, digests on, a few health records including a fragmented ECG), record the terminal's capture,
-# and print it decoded by tshark with the WMMP plugin, every digest checked with captures/wmmp-keys.txt.
+# print it decoded by tshark with the WMMP plugin, every digest checked with captures/wmmp-keys.txt, and
+# plot its health records (ECG waveform, vitals over time) as PNG files with gnuplot.
 #   scripts/demo.sh [--records N] [--security plain|digest|encrypted|full] [--tcp]
-# Ports: WMMP_DEMO_UDP_PORT / WMMP_DEMO_TCP_PORT (default 19992 / 19991). Output: build/release/demo/.
+# Ports: WMMP_DEMO_UDP_PORT / WMMP_DEMO_TCP_PORT (default 19992 / 19991). Output: build/release/demo/
+# (session.pcap, platform.db, platform.log, plots/*.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=5 security=digest transport=()
@@ -66,6 +68,14 @@ print("terminal          record  HR  SpO2  temp   BP       ECG samples")
 for t, rid, hr, spo2, temp, sys_, dia, ecg in rows:
     print(f"{t}  {rid:6}  {hr}  {spo2}    {temp:.2f}  {sys_}/{dia}   {ecg or 0}")
 EOF
+
 echo
-echo "More: $build/emulator/wmmp-emulate --list; decode any capture with scripts/wmmp-tshark.sh -B $build -r FILE -V"
+echo "== plots of the capture: ECG waveform and vitals (scripts/wmmp-plot.sh: tshark fields + gnuplot)"
+if ! scripts/wmmp-plot.sh -B "$build" -k "$keys" -o "$out/plots" "$out/session.pcap"; then
+  echo "plotting failed" >&2
+  if [[ $status -eq 0 ]]; then status=1; fi
+fi
+echo
+echo "More: $build/emulator/wmmp-emulate --list; decode any capture with scripts/wmmp-tshark.sh -B $build -r FILE -V;"
+echo "plot one with scripts/wmmp-plot.sh -B $build [-k KEYS] -o DIR FILE"
 exit "$status"
