@@ -39,6 +39,8 @@ typedef struct {
     int wrapped;                /* the terminal sent requests with Sequence_ID 0xFFFFFFFF and then 0 */
     uint32_t last_seq;
     int platform_down;
+    unsigned preloaded;         /* records the scenario put into the spool (drv_scenario.preload) */
+    const wmmp_terminal_keys *keys; /* the terminal's */
 } drv_run;
 
 struct drv_scenario {
@@ -61,11 +63,20 @@ struct drv_scenario {
     int (*check)(const drv_run *r, char *why, size_t why_len);
     /* the terminal's pause between a session's first HEART_BEAT_ACK and its first record (0: none) */
     emu_ms first_record_delay_ms;
+    /* the terminal starts without a serial: REGISTER / REGISTER_ACK before LOGIN */
+    int unregistered;
+    /*
+     * Called before the terminal exists (may be NULL): puts records of the scenario's own making into the
+     * terminal's spool, which it sends before any it measures. Returns how many, or -1 with why.
+     */
+    int (*preload)(drv_run *r, const char *spool_dir, uint32_t measured_at, char *why, size_t why_len);
 };
 
 const drv_scenario *drv_scenario_find(const char *name);
 /* "figure4, session, ..." */
 const char *drv_scenario_names(void);
+/* The i-th scenario (NULL past the last), for --list. */
+const drv_scenario *drv_scenario_at(size_t i);
 /* Records what went on the wire and runs the scenario's triggers (a drv_offline_observer). */
 void drv_run_observe(void *run, drv_side from, const uint8_t *msg, size_t len);
 

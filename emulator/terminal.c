@@ -785,7 +785,12 @@ static void on_record_ack(terminal *t, const wmmp_rx *rx)
     t->rec_inflight = 0;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_result_get(&r, &result);
-    if (!ack_authentic(t, rx)) {
+    if (!ack_authentic(t, rx) && result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
+        /* a restarted platform lost the session and its timestamp, so it cannot sign: log in again (the
+           record stays spooled; at worst a forged ACK costs a login) */
+        relogin(t);
+        return;
+    } else if (!ack_authentic(t, rx)) {
         tlog(t, EMU_LOG_WARN, "ACK of record %u without a digest: not trusted", (unsigned)id);
         refusal(t, id);
     } else if (result == RESULT_OK) {

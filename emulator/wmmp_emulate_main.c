@@ -1,7 +1,7 @@
 /*
  * wmmp-emulate: a terminal and a platform in one process on a virtual clock (drv_offline.h), at full speed,
  * playing a scenario (drv_scenarios.h). The same options and --seed give a byte-identical capture.
- * The run uses a fresh spool and (unless --db) a fresh database in a temporary directory, so record IDs and
+ * The run uses a fresh spool and (unless --db) a fresh database, both in memory, so record IDs and
  * everything after them are the same every time.
  */
 #include <glib.h>
@@ -14,7 +14,9 @@
 #include "drv_offline.h"
 #include "drv_scenarios.h"
 #include "platform.h"
+#include "spool.h"
 #include "terminal.h"
+#include "wmmp_crc.h"
 #include "wmmp_keys.h"
 #include "wmmp_tables.h"
 
@@ -24,7 +26,8 @@ static const char *const PROG = "wmmp-emulate";
 static const char *const EXAMPLE_KEYS = "\"A00MS8011390002S\",\"860000000000001\",\"460001234567890\",\"12345678\","
                                         "\"87654321\",\"0123456789abcdeffedcba98765432100011223344556677\"";
 
-#define VIRTUAL_LIMIT_MS (6u * 3600u * 1000u) /* a scenario that has not ended after 6 virtual hours never will */
+/* a scenario that has not ended after 6 virtual hours (plus twice its records' measuring time) never will */
+#define VIRTUAL_LIMIT_MS (6u * 3600u * 1000u)
 
 enum {
     O_SCENARIO, O_SEED, O_PCAP, O_TCP, O_LOSS, O_DUPLICATE, O_DELAY, O_DB, O_RECORDS, O_SECURITY, O_DIALECT, O_KEYS,
@@ -39,7 +42,7 @@ static const drv_opt OPTS[] = {
     [O_LOSS] = { "loss", "P", "lose each message with probability P (scenario loss: default 0.2)" },
     [O_DUPLICATE] = { "duplicate", "P", "deliver each message twice with probability P" },
     [O_DELAY] = { "delay", "MS[+-J]", "extra delay per message, plus or minus up to J ms" },
-    [O_DB] = { "db", "FILE", "the platform's database (default: a temporary one, removed)" },
+    [O_DB] = { "db", "FILE", "the platform's database (default: one in memory)" },
     [O_RECORDS] = { "records", "N", "health records (default: the scenario's)" },
     [O_SECURITY] = { "security", "LEVEL", "plain|digest|encrypted|full (default digest)" },
     [O_DIALECT] = { "dialect", "D", "wmmp3|paper" },
@@ -93,7 +96,7 @@ static int parse(int argc, char **argv, options *o)
             }
             break;
         case O_DB: o->db = v; break;
-        case O_RECORDS: bad = drv_cli_unsigned(PROG, "records", v, 100000, &o->records); o->have_records = 1; break;
+        case O_RECORDS: bad = drv_cli_unsigned(PROG, "records", v, 10000000, &o->records); o->have_records = 1; break;
         case O_SECURITY: bad = drv_cli_security(PROG, v, &o->security); break;
         case O_DIALECT: bad = drv_cli_dialect(PROG, v, &o->dialect); break;
         case O_KEYS: o->keys = v; break;
@@ -101,6 +104,8 @@ static int parse(int argc, char **argv, options *o)
         case O_VERBOSE: o->verbose = 1; break;
         case O_LIST:
             printf("scenarios: %s\n", drv_scenario_names());
+            for (size_t k = 0; drv_scenario_at(k); k++)
+                printf("  %-11s %s\n", drv_scenario_at(k)->name, drv_scenario_at(k)->what);
             return 1;
         case O_HELP:
             drv_cli_help(stdout, USAGE, OPTS, EXAMPLES);
@@ -135,18 +140,65 @@ static int load_keys(const options *o, wmmp_keyring *kr)
     return 0;
 }
 
-/* A deterministic firmware image for the firmware scenario. */
+/*
+ * The firmware scenario's image, 8 KiB, the same every run: what a small microcontroller image looks like.
+ * A 64-byte header ("HTFW", format 1, image length, load address, entry point, version, build date), a code
+ * section of 16-bit words (pseudo-random, from a fixed LCG), a table of the device's strings, zero fill,
+ * and the CRC-32 of everything before it in the last 4 bytes. The platform announces the CRC-32 of the
+ * whole file in DOWNLOAD_INFO (0x1008); the terminal checks it after the last block.
+ */
+#define FIRMWARE_NAME "ht-2.0.bin"
+#define FIRMWARE_LEN 8192u
+#define FIRMWARE_CODE_LEN 5632u
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
 static char *write_firmware(const char *dir)
 {
-    char *path = g_build_filename(dir, "firmware.bin", NULL);
+    static const char *const strings[] = {
+        "Integrated health tester HT-2.0", "WMMP-T 3.0 terminal (China Mobile M2M)", "ECG lead II 250 Hz",
+        "Body temperature", "Blood pressure", "Pulse rate", "SpO2", "Respiratory rate", "Dry blood biochemistry",
+        "Hemoglobin", "Cross matching", "Clotting factors", "Ions", "Blood gas", "ID-document scanner",
+        "Medical reminder", "Store and forward spool", "(c) 2026 wmmp-tools example image",
+    };
+    uint8_t *img = g_malloc0(FIRMWARE_LEN);
+    uint32_t lcg = 0x2026u;
+    size_t off;
+    memcpy(img, "HTFW", 4);
+    put_be32(img + 4, 1);               /* header format */
+    put_be32(img + 8, FIRMWARE_LEN);    /* image length */
+    put_be32(img + 12, 0x08004000u);    /* load address */
+    put_be32(img + 16, 0x08004041u);    /* entry point (Thumb) */
+    memcpy(img + 20, "HT-2.0", 6);      /* version, 16 bytes NUL-padded */
+    memcpy(img + 36, "2026-01-01", 10); /* build date, 16 bytes NUL-padded */
+    for (off = 64; off < 64 + FIRMWARE_CODE_LEN; off += 2) {
+        lcg = lcg * 1103515245u + 12345u;
+        img[off] = (uint8_t)(lcg >> 16);
+        img[off + 1] = (uint8_t)(0xB0 | ((lcg >> 24) & 0x0F)); /* Thumb-like opcode high bytes */
+    }
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        size_t n = strlen(strings[i]) + 1;
+        memcpy(img + off, strings[i], n);
+        off += n;
+    }
+    put_be32(img + FIRMWARE_LEN - 4, wmmp_crc32(img, FIRMWARE_LEN - 4));
+
+    char *path = g_build_filename(dir, FIRMWARE_NAME, NULL);
     FILE *f = fopen(path, "wb");
-    if (!f) {
+    int ok = f && fwrite(img, 1, FIRMWARE_LEN, f) == FIRMWARE_LEN;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    g_free(img);
+    if (!ok) {
         g_free(path);
         return NULL;
     }
-    for (unsigned i = 0; i < 5000; i++)
-        fputc((int)((i * 7u + (i >> 8)) & 0xFF), f);
-    fclose(f);
     return path;
 }
 
@@ -180,7 +232,7 @@ static void print_summary(const options *o, const drv_run *r, int code, const ch
     printf("%s: scenario %s, seed %llu, %s, security %s: %zu messages on the wire (terminal %llu, platform %llu), "
            "%llu lost, %llu duplicated, virtual time %llu.%03llu s\n",
            PROG, r->sc->name, (unsigned long long)o->seed, o->tcp ? "TCP" : "UDP", drv_cli_security_name(o->security),
-           r->n_wire, (unsigned long long)ds->sent[DRV_TERMINAL], (unsigned long long)ds->sent[DRV_PLATFORM],
+           (size_t)(ds->sent[DRV_TERMINAL] + ds->sent[DRV_PLATFORM]), (unsigned long long)ds->sent[DRV_TERMINAL], (unsigned long long)ds->sent[DRV_PLATFORM],
            (unsigned long long)ds->lost, (unsigned long long)ds->duplicated, (unsigned long long)(now / 1000),
            (unsigned long long)(now % 1000));
     printf("terminal: exit %d; records generated %llu, sent %llu, acknowledged %llu, pending %llu; heartbeats %llu, "
@@ -207,7 +259,7 @@ int main(int argc, char **argv)
     options o;
     wmmp_keyring kr = { 0 };
     const drv_scenario *sc;
-    char err[512], why[256] = "", *tmp = NULL, *spool = NULL, *db = NULL, *firmware = NULL;
+    char err[512], why[256] = "", *tmp = NULL, *spool_dir = NULL, *db = NULL, *firmware = NULL;
     drv_offline *d = NULL;
     drv_run *r = NULL;
     int rc = parse(argc, argv, &o), code = -1, ok = 0;
@@ -226,8 +278,10 @@ int main(int argc, char **argv)
         wmmp_keyring_free(&kr);
         return 1;
     }
-    spool = g_build_filename(tmp, "spool", NULL);
-    db = o.db ? g_strdup(o.db) : g_build_filename(tmp, "platform.db", NULL);
+    /* thrown away after the run: kept in memory, no files to sync; a scenario that fills it before the
+       terminal starts (drv_scenario.preload) gets a directory in tmp */
+    spool_dir = sc->preload ? g_build_filename(tmp, "spool", NULL) : g_strdup(SPOOL_MEMORY);
+    db = g_strdup(o.db ? o.db : ":memory:");
     if (sc->needs_firmware && !(firmware = write_firmware(tmp))) {
         fprintf(stderr, "%s: cannot write the firmware image\n", PROG);
         rc = 1;
@@ -245,6 +299,7 @@ int main(int argc, char **argv)
     r->sc = sc;
     r->d = d;
     r->serial = kr.items[0].serial;
+    r->keys = &kr.items[0];
     r->records = o.have_records ? o.records : sc->records;
     r->heartbeat_s = (uint16_t)(sc->heartbeat_ms / 1000);
     r->terminal_logout_reason = -1;
@@ -265,12 +320,22 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (sc->preload) {
+        int n = sc->preload(r, spool_dir, DRV_OFFLINE_EPOCH, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "%s: scenario %s: %s\n", PROG, sc->name, err);
+            rc = 1;
+            goto out;
+        }
+        r->preloaded = (unsigned)n;
+    }
+
     terminal_config tc;
     memset(&tc, 0, sizeof tc);
     tc.keys = &kr.items[0];
-    tc.serial = kr.items[0].serial;
-    tc.spool_dir = spool;
-    tc.records = r->records;
+    tc.serial = sc->unregistered ? "" : kr.items[0].serial; /* no serial: the terminal registers first */
+    tc.spool_dir = spool_dir;
+    tc.records = r->records > r->preloaded ? r->records - r->preloaded : 0; /* preloaded records count */
     tc.security = o.security;
     tc.dialect = o.dialect;
     tc.heartbeat_ms = sc->heartbeat_ms;
@@ -299,12 +364,14 @@ int main(int argc, char **argv)
 
     if (sc->setup)
         sc->setup(r);
+    emu_ms limit_ms = VIRTUAL_LIMIT_MS + 2 * (emu_ms)r->records * sc->record_interval_ms;
     drv_offline_later(d, 0, start_terminal, r);
     while (drv_offline_step(d)) {
         if (terminal_done(r->t, &code) && (r->platform_down || platform_idle(r->p)))
             break;
-        if (drv_offline_now(d) > VIRTUAL_LIMIT_MS) {
-            snprintf(why, sizeof why, "still running after %u virtual hours", VIRTUAL_LIMIT_MS / 3600000u);
+        if (drv_offline_now(d) > limit_ms) {
+            snprintf(why, sizeof why, "still running after %llu virtual hours",
+                     (unsigned long long)(limit_ms / 3600000u));
             break;
         }
     }
@@ -333,7 +400,7 @@ out:
     g_free(r);
     drv_fs_rmtree(tmp);
     g_free(tmp);
-    g_free(spool);
+    g_free(spool_dir);
     g_free(db);
     g_free(firmware);
     wmmp_keyring_free(&kr);
