@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void drv_cli_error(const char *prog, const char *fmt, ...)
 {
@@ -153,4 +154,18 @@ int drv_cli_hostport(const char *prog, const char *opt, const char *s, char *hos
     host[colon - s] = '\0';
     *port = (uint16_t)p;
     return 0;
+}
+
+int drv_cli_warn_keys_mode(const char *prog, const char *path)
+{
+    struct stat st;
+    const char *who;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return 0;
+    who = (st.st_mode & S_IRWXG) && (st.st_mode & S_IRWXO) ? "group and others"
+          : (st.st_mode & S_IRWXG)                          ? "group"
+                                                            : "others";
+    fprintf(stderr, "%s: warning: keys file %s is open to %s (mode %04o): it holds passwords and keys; chmod 600 %s\n",
+            prog, path, who, (unsigned)(st.st_mode & 07777), path);
+    return 1;
 }

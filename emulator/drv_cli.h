@@ -43,4 +43,11 @@ int drv_cli_hostport(const char *prog, const char *opt, const char *s, char *hos
 
 const char *drv_cli_security_name(wmmp_security_level l);
 
+/*
+ * The keys file holds passwords and base keys: when group or others may read or write it, prints one
+ * warning line "PROG: warning: keys file F is readable by group/others (mode 0644); chmod 600 F" to stderr
+ * and returns 1; else 0 (also when it cannot be checked).
+ */
+int drv_cli_warn_keys_mode(const char *prog, const char *path);
+
 #endif

@@ -16,10 +16,13 @@
 
 #define UDP_BUF 65536
 #define UDP_PER_DISPATCH 64          /* datagrams read per wake-up: fairness between sockets */
-#define TCP_WBUF_MAX (4u << 20)      /* queued output per connection before it is given up */
+#define TCP_WBUF_MAX (256u << 10)    /* queued output per connection before it is given up (4 max messages) */
 #define DEFAULT_MAX_CONNECTIONS 1024
-#define PARTIAL_TIMEOUT_MS 30000     /* a connection sitting on part of a message this long is closed */
+#define PARTIAL_TIMEOUT_MS 30000     /* a message still incomplete this long after its first byte: closed */
 #define SWEEP_MS 5000
+#define DEFAULT_MAX_UDP_PEERS 16384  /* UDP source addresses remembered at once */
+#define UDP_IDLE_MS 600000           /* a UDP source address silent this long is forgotten */
+#define RATE_MAX_SOURCES 65536       /* token buckets at once; sources beyond share one */
 
 typedef enum { PEER_UDP, PEER_TCP_ACCEPTED, PEER_TCP_CLIENT } peer_kind;
 typedef enum { TCP_IDLE, TCP_CONNECTING, TCP_OPEN } tcp_state;
@@ -35,7 +38,9 @@ struct emu_peer {
     int dead;        /* accepted connection that was closed: freed when refs drop to 0 */
     unsigned gen;    /* +1 per closed connection: a handler may close and reopen during delivery */
     emu_ms last_due; /* TCP: the latest delayed send, so --delay jitter cannot reorder a stream */
-    emu_ms last_rx;  /* TCP: when bytes last arrived */
+    emu_ms last_rx;  /* TCP: when bytes last arrived; UDP (server side): when it was last heard or sent to */
+    emu_ms partial_since; /* TCP: when the first byte of the incomplete message in rbuf arrived */
+    GList lru;       /* UDP, server side: link in drv_live.udp_lru (least recently heard first) */
     udp_sock *sock;  /* UDP: the socket to send from */
     /* TCP */
     int fd;
@@ -63,6 +68,14 @@ typedef struct {
     guint src;
 } tcp_listener;
 
+/* Rate limiting: one token bucket per source IPv4 address. */
+typedef struct {
+    uint32_t ip;
+    double tokens;
+    emu_ms last;
+    uint64_t dropped; /* in the current episode (since the source last went over the limit) */
+} rate_bucket;
+
 struct drv_live {
     drv_glib base; /* first: the env's ctx */
     drv_live_options o;
@@ -72,12 +85,17 @@ struct drv_live {
     GPtrArray *udp_socks;      /* udp_sock* */
     GPtrArray *listeners;      /* tcp_listener* */
     GHashTable *udp_peers;     /* address key -> emu_peer* */
+    GQueue udp_lru;            /* server-side UDP peers, least recently heard first */
+    GHashTable *buckets;       /* source IPv4 address -> rate_bucket* */
+    rate_bucket overflow;      /* shared by the sources beyond RATE_MAX_SOURCES */
+    int sweeping;
     emu_peer *conns;           /* TCP peers */
     unsigned n_accepted;
     uint8_t udp_buf[UDP_BUF];
 };
 
 static void peer_unref(emu_peer *p);
+static void sweep_start(drv_live *d);
 
 /* ---- helpers ---- */
 
@@ -127,6 +145,87 @@ static void peer_unref(emu_peer *p)
     g_free(p);
 }
 
+/* ---- rate limiting (per source address) ---- */
+
+static void rate_refill(const drv_live *d, rate_bucket *b, emu_ms now)
+{
+    if (now > b->last) {
+        b->tokens += (double)(now - b->last) * d->o.rate_limit / 1000.0;
+        if (b->tokens > d->o.rate_burst)
+            b->tokens = d->o.rate_burst;
+    }
+    b->last = now;
+}
+
+static const char *ip_name(uint32_t ip, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xFF, (ip >> 8) & 0xFF, ip & 0xFF);
+    return buf;
+}
+
+/* 1 when one more message or connection from this source may pass; else it is counted as dropped. */
+static int rate_admit(drv_live *d, const struct sockaddr_in *from)
+{
+    uint32_t ip;
+    emu_ms now;
+    rate_bucket *b;
+    if (d->o.rate_limit <= 0)
+        return 1;
+    ip = ntohl(from->sin_addr.s_addr);
+    now = drv_glib_now();
+    b = g_hash_table_lookup(d->buckets, GUINT_TO_POINTER(ip));
+    if (!b) {
+        if (g_hash_table_size(d->buckets) >= RATE_MAX_SOURCES) {
+            b = &d->overflow;
+        } else {
+            b = g_new0(rate_bucket, 1);
+            b->ip = ip;
+            b->tokens = d->o.rate_burst;
+            b->last = now;
+            g_hash_table_insert(d->buckets, GUINT_TO_POINTER(ip), b);
+        }
+    }
+    rate_refill(d, b, now);
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return 1;
+    }
+    d->stats.rate_limited++;
+    if (b->dropped++ == 0) {
+        char name[32];
+        d->stats.rate_limited_sources++;
+        emu_logf(&d->base.env, EMU_LOG_WARN, "rate limit: %s sends more than %g messages/s (burst %g); dropping the excess",
+                 b == &d->overflow ? "a source beyond the table" : ip_name(ip, name, sizeof name), d->o.rate_limit,
+                 d->o.rate_burst);
+    }
+    return 0;
+}
+
+/* Forgets sources whose bucket is full again (they are back under the limit). */
+static void rate_sweep(drv_live *d, emu_ms now)
+{
+    GHashTableIter it;
+    gpointer key, val;
+    if (d->o.rate_limit <= 0)
+        return;
+    g_hash_table_iter_init(&it, d->buckets);
+    while (g_hash_table_iter_next(&it, &key, &val)) {
+        rate_bucket *b = val;
+        rate_refill(d, b, now);
+        if (b->tokens < d->o.rate_burst)
+            continue;
+        if (b->dropped) {
+            char name[32];
+            emu_logf(&d->base.env, EMU_LOG_INFO, "rate limit: %s is back under the limit; %llu dropped",
+                     ip_name(b->ip, name, sizeof name), (unsigned long long)b->dropped);
+        }
+        g_hash_table_iter_remove(&it);
+    }
+    rate_refill(d, &d->overflow, now);
+    if (d->overflow.tokens >= d->o.rate_burst)
+        d->overflow.dropped = 0;
+}
+
 /* ---- receiving: faults, recording, delivery ---- */
 
 static void deliver(drv_live *d, emu_peer *from, const uint8_t *msg, size_t len)
@@ -143,17 +242,54 @@ static void deliver(drv_live *d, emu_peer *from, const uint8_t *msg, size_t len)
 
 /* ---- UDP ---- */
 
+/* A server-side UDP peer was heard from or sent to: it moves to the end of the eviction order. */
+static void udp_touch(drv_live *d, emu_peer *p)
+{
+    if (p->sock->fixed || p->dead)
+        return;
+    p->last_rx = drv_glib_now();
+    g_queue_unlink(&d->udp_lru, &p->lru);
+    g_queue_push_tail_link(&d->udp_lru, &p->lru);
+}
+
+/* Forgets a server-side UDP peer: the handler hears of it first, as of a closed connection. */
+static void udp_evict(drv_live *d, emu_peer *p)
+{
+    uint64_t key = addr_key(&p->remote);
+    g_queue_unlink(&d->udp_lru, &p->lru);
+    g_hash_table_remove(d->udp_peers, &key);
+    p->dead = 1; /* delayed sends still hold it; live_send ignores it from now on */
+    d->stats.udp_peers--;
+    d->stats.udp_peers_evicted++;
+    if (d->h.closed)
+        d->h.closed(d->h.user, p);
+    peer_unref(p);
+}
+
 static emu_peer *udp_peer_for(udp_sock *s, const struct sockaddr_in *from)
 {
     drv_live *d = s->d;
     uint64_t key = addr_key(from);
     emu_peer *p = g_hash_table_lookup(d->udp_peers, &key);
     if (!p) {
+        if (d->stats.udp_peers >= d->o.max_udp_peers && d->udp_lru.head) {
+            char name[64];
+            emu_peer *old = d->udp_lru.head->data;
+            emu_logf(&d->base.env, EMU_LOG_DEBUG, "UDP: %u source addresses remembered; forgetting %s",
+                     d->o.max_udp_peers, drv_live_peer_name(old, name, sizeof name));
+            udp_evict(d, old);
+        }
         p = peer_new(d, PEER_UDP, from);
         p->sock = s;
         p->local_ep = pcap_local(&s->local, &p->remote_ep);
+        p->lru.data = p;
+        p->last_rx = drv_glib_now();
+        g_queue_push_tail_link(&d->udp_lru, &p->lru);
         g_hash_table_insert(d->udp_peers, g_memdup2(&key, sizeof key), p);
+        d->stats.udp_peers++;
+        return p;
     }
+    udp_touch(d, p);
     return p;
 }
 
@@ -174,6 +310,8 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
         }
         if (from.sin_family != AF_INET)
             continue;
+        if (!s->fixed && !rate_admit(d, &from))
+            continue; /* dropped before any state is kept for it */
         p = s->fixed ? s->fixed : udp_peer_for(s, &from);
         drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, d->udp_buf, (size_t)n);
         deliver(d, p, d->udp_buf, (size_t)n); /* hostile or short datagrams too: the node reports them */
@@ -204,6 +342,7 @@ int drv_live_listen_udp(drv_live *d, const char *addr, uint16_t port, char *err,
         return -1;
     }
     udp_sock_add(d, fd, NULL);
+    sweep_start(d);
     return 0;
 }
 
@@ -246,6 +385,7 @@ static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t le
         return;
     }
     d->stats.sent++;
+    udp_touch(d, p);
     drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
 }
 
@@ -379,6 +519,8 @@ static gboolean tcp_readable(gint fd, GIOCondition cond, gpointer data)
     }
     if (n < 0)
         return G_SOURCE_CONTINUE;
+    if (p->rlen == 0)
+        p->partial_since = drv_glib_now();
     p->rlen += (size_t)n;
     p->last_rx = drv_glib_now();
     p->refs++; /* the handler may close this connection */
@@ -397,12 +539,15 @@ static gboolean tcp_readable(gint fd, GIOCondition cond, gpointer data)
             }
             break;
         }
-        drv_pcap_tcp_data(p->flow, !out_dir(p), drv_pcap_wallclock(), p->rbuf, len);
-        deliver(d, p, p->rbuf, len);
-        if (p->gen != gen)
-            break;
+        if (p->kind != PEER_TCP_ACCEPTED || rate_admit(d, &p->remote)) {
+            drv_pcap_tcp_data(p->flow, !out_dir(p), drv_pcap_wallclock(), p->rbuf, len);
+            deliver(d, p, p->rbuf, len);
+            if (p->gen != gen)
+                break;
+        }
         memmove(p->rbuf, p->rbuf + len, p->rlen - len);
         p->rlen -= len;
+        p->partial_since = p->last_rx; /* what is left (if anything) started arriving with this read */
     }
     {
         int same = p->gen == gen; /* else tcp_close removed this source */
@@ -534,17 +679,44 @@ static void tcp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t le
     }
 }
 
-/* Closes accepted connections stuck on a partial message, so slow or hostile senders cannot hold slots. */
+/*
+ * Every 5 s: closes accepted connections stuck on a partial message (however slowly its bytes trickle in)
+ * or silent for idle_timeout_ms, so slow or hostile senders cannot hold slots; forgets UDP source
+ * addresses silent for 10 minutes and rate-limit buckets that are full again.
+ */
 static void sweep(void *arg)
 {
     drv_live *d = arg;
     emu_ms now = drv_glib_now();
     for (emu_peer *p = d->conns, *next; p; p = next) {
         next = p->next_conn; /* tcp_close unlinks p */
-        if (p->kind == PEER_TCP_ACCEPTED && p->rlen > 0 && now - p->last_rx >= PARTIAL_TIMEOUT_MS)
-            tcp_protocol_error(p, "an incomplete message for 30 s");
+        if (p->kind != PEER_TCP_ACCEPTED || p->state != TCP_OPEN)
+            continue;
+        if (p->rlen > 0 && now - p->partial_since >= PARTIAL_TIMEOUT_MS) {
+            tcp_protocol_error(p, "a message still incomplete after 30 s");
+        } else if (d->o.idle_timeout_ms && now - p->last_rx >= d->o.idle_timeout_ms) {
+            char name[64];
+            d->stats.tcp_idle_closed++;
+            emu_logf(&d->base.env, EMU_LOG_INFO, "TCP %s silent for %llu s; closing the connection",
+                     drv_live_peer_name(p, name, sizeof name), (unsigned long long)(d->o.idle_timeout_ms / 1000));
+            tcp_close(p, 0, 1);
+        }
     }
+    while (d->udp_lru.head) {
+        emu_peer *p = d->udp_lru.head->data;
+        if (now - p->last_rx < UDP_IDLE_MS)
+            break;
+        udp_evict(d, p);
+    }
+    rate_sweep(d, now);
     drv_glib_later(&d->base, SWEEP_MS, sweep, d);
+}
+
+static void sweep_start(drv_live *d)
+{
+    if (!d->sweeping)
+        drv_glib_later(&d->base, SWEEP_MS, sweep, d);
+    d->sweeping = 1;
 }
 
 static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
@@ -560,7 +732,7 @@ static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
         emu_peer *p;
         if (c < 0)
             break;
-        if (from.sin_family != AF_INET || drv_net_nonblock(c) < 0) {
+        if (from.sin_family != AF_INET || drv_net_nonblock(c) < 0 || !rate_admit(d, &from)) {
             close(c);
             continue;
         }
@@ -577,6 +749,7 @@ static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
         d->conns = p;
         d->n_accepted++;
         d->stats.tcp_accepted++;
+        p->last_rx = drv_glib_now(); /* the idle timeout counts from the connection */
         tcp_open(p, drv_net_local(c));
         emu_logf(&d->base.env, EMU_LOG_DEBUG, "TCP connection from %s", drv_net_name(&from, name, sizeof name));
     }
@@ -603,8 +776,7 @@ int drv_live_listen_tcp(drv_live *d, const char *addr, uint16_t port, char *err,
     l->d = d;
     l->fd = fd;
     l->src = g_unix_fd_add(fd, G_IO_IN, tcp_acceptable, l);
-    if (d->listeners->len == 0)
-        drv_glib_later(&d->base, SWEEP_MS, sweep, d);
+    sweep_start(d);
     g_ptr_array_add(d->listeners, l);
     return 0;
 }
@@ -682,6 +854,15 @@ drv_live *drv_live_new(const drv_live_options *o, char *err, size_t err_len)
     d->o = *o;
     if (!d->o.max_connections)
         d->o.max_connections = DEFAULT_MAX_CONNECTIONS;
+    if (!d->o.max_udp_peers)
+        d->o.max_udp_peers = DEFAULT_MAX_UDP_PEERS;
+    if (d->o.rate_limit > 0 && d->o.rate_burst <= 0)
+        d->o.rate_burst = d->o.rate_limit * 2;
+    if (d->o.rate_limit > 0 && d->o.rate_burst < 1)
+        d->o.rate_burst = 1;
+    d->overflow.tokens = d->o.rate_burst;
+    g_queue_init(&d->udp_lru);
+    d->buckets = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     drv_glib_init(&d->base, d, o->prog, o->seed, o->log_level);
     d->base.env.send = live_send;
     d->base.env.close_peer = live_close_peer;
@@ -748,6 +929,7 @@ void drv_live_free(drv_live *d)
     while (g_hash_table_iter_next(&it, &key, &val))
         g_free(val);
     g_hash_table_destroy(d->udp_peers);
+    g_hash_table_destroy(d->buckets);
     for (guint i = 0; i < d->udp_socks->len; i++) {
         udp_sock *s = g_ptr_array_index(d->udp_socks, i);
         g_source_remove(s->src);

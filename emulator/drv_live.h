@@ -4,13 +4,22 @@
  *
  * TCP: non-blocking sockets; bytes are read into a per-connection buffer and framed by Total_Length, so a
  * slow sender never blocks the others. A Total_Length below 28 is a protocol error and closes that
- * connection (one log line). Output that cannot be written at once waits in a bounded per-connection
- * buffer. A client connection (the terminal's) is re-opened by the next send after it was lost.
+ * connection (one log line), and so does a message still incomplete 30 s after its first byte arrived
+ * (slow senders cannot hold a slot). Output that cannot be written at once waits in a bounded per-connection
+ * buffer (256 KB). A client connection (the terminal's) is re-opened by the next send after it was lost.
  *
  * Faults (drv_faults.h) are applied in send and on receipt (on TCP, --delay keeps the stream's order and
  * --loss drops whole messages above TCP: application-level loss for the link's retransmissions to repair).
  * --pcap records what went on the wire: a message dropped on sending is not recorded, one dropped on
  * receipt is (it did arrive).
+ *
+ * Hostile peers (docs/RELIABILITY.md): with rate_limit set, every source IPv4 address has a token bucket
+ * (rate_limit tokens per second, rate_burst at most); each datagram, each new TCP connection and each
+ * framed TCP message from it takes one token, and without one it is dropped (the connection closed at
+ * once), counted in rate_limited and not recorded in the pcap. One warning per source and episode. The
+ * table of remembered UDP source addresses is bounded (max_udp_peers): an address silent for 10 minutes
+ * is forgotten, and at the bound the least recently heard one is; the handler's closed() is told first,
+ * as for a TCP connection, so no node keeps a forgotten peer.
  */
 #ifndef DRV_LIVE_H
 #define DRV_LIVE_H
@@ -42,6 +51,10 @@ typedef struct {
     drv_faults faults;
     const char *pcap_path;      /* NULL: no recording */
     unsigned max_connections;   /* accepted TCP connections at once; 0: 1024 */
+    double rate_limit;          /* messages and new connections per second per source address; 0: no limit */
+    double rate_burst;          /* the bucket's size; 0: 2 x rate_limit (at least 1) */
+    unsigned max_udp_peers;     /* UDP source addresses remembered at once; 0: 16384 */
+    emu_ms idle_timeout_ms;     /* an accepted TCP connection silent this long is closed; 0: never */
 } drv_live_options;
 
 typedef struct {
@@ -49,7 +62,11 @@ typedef struct {
     uint64_t dropped_out, dropped_in; /* by --loss */
     uint64_t duplicated, delayed;
     uint64_t send_errors;
-    uint64_t tcp_accepted, tcp_refused, tcp_protocol_errors;
+    uint64_t tcp_accepted, tcp_refused, tcp_protocol_errors; /* errors: bad length, partial for 30 s, no reader */
+    uint64_t tcp_idle_closed;         /* accepted connections silent for idle_timeout_ms */
+    uint64_t rate_limited;            /* datagrams, TCP messages and connections dropped by rate_limit */
+    uint64_t rate_limited_sources;    /* episodes: a source going over the limit (one warning each) */
+    uint64_t udp_peers, udp_peers_evicted; /* UDP source addresses remembered now, forgotten so far */
 } drv_live_stats;
 
 /* NULL with a one-line reason in err (the pcap file cannot be created). */

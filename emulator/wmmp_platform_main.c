@@ -22,7 +22,7 @@ static const char *const PROG = "wmmp-platform";
 enum {
     O_LISTEN, O_UDP_PORT, O_TCP_PORT, O_KEYS, O_DB, O_PCAP, O_FIRMWARE, O_FIRMWARE_VERSION, O_SECURITY, O_HEARTBEAT,
     O_RESPONSE_TIMEOUT, O_RETRIES, O_LOSS, O_DUPLICATE, O_DELAY, O_SEED, O_LOAD_TERMINALS, O_MAX_CONNECTIONS,
-    O_SHUTDOWN_TIMEOUT, O_VERBOSE, O_QUIET, O_HELP,
+    O_RATE_LIMIT, O_MAX_UDP_PEERS, O_SHUTDOWN_TIMEOUT, O_VERBOSE, O_QUIET, O_HELP,
 };
 
 static const drv_opt OPTS[] = {
@@ -47,6 +47,12 @@ static const drv_opt OPTS[] = {
     [O_LOAD_TERMINALS] = { "load-terminals", "N",
                            "also accept the N terminals of wmmp-terminal --load N (keys made from the first entry)" },
     [O_MAX_CONNECTIONS] = { "max-connections", "N", "TCP connections open at once (default 1024)" },
+    [O_RATE_LIMIT] = { "rate-limit", "N[:BURST]",
+                       "per source IP address: at most N datagrams, TCP messages and new connections a second "
+                       "(bursts of BURST, default 2N); the excess is dropped and counted (default: no limit)" },
+    [O_MAX_UDP_PEERS] = { "max-udp-peers", "N",
+                          "UDP source addresses remembered at once; the least recently heard is forgotten "
+                          "(default 16384)" },
     [O_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", "SECONDS", "wait for LOGOUT_ACKs at shutdown (default 10)" },
     [O_VERBOSE] = { "verbose", NULL, "log debug detail (every message)" },
     [O_QUIET] = { "quiet", NULL, "log errors only" },
@@ -64,18 +70,41 @@ static const char *const EXAMPLES =
     "      --db /tmp/wmmp.db --pcap /tmp/platform.pcap --heartbeat 5 --verbose\n"
     "  wmmp-platform --keys captures/wmmp-keys.txt --db /dev/shm/load.db --load-terminals 10000 --quiet\n"
     "  wmmp-platform --keys captures/wmmp-keys.txt --db /tmp/wmmp.db --loss 0.1 --seed 7\n"
+    "  wmmp-platform --listen 0.0.0.0 --keys /etc/wmmp/keys.txt --db /var/lib/wmmp.db --rate-limit 50\n"
     "Exit status: 0 after SIGINT/SIGTERM, 1 when the database or capture fails, 2 for bad usage\n"
     "(option, keys file, busy port).\n";
 
 typedef struct {
     const char *listen, *keys, *db, *pcap, *firmware, *firmware_version;
     unsigned udp_port, tcp_port, heartbeat, response_timeout, retries, load_terminals, max_connections;
-    unsigned shutdown_timeout;
+    unsigned shutdown_timeout, max_udp_peers;
+    double rate_limit, rate_burst;
     uint64_t seed;
     int have_seed, verbose, quiet;
     wmmp_security_level security;
     drv_faults faults;
 } options;
+
+/* --rate-limit N[:BURST] */
+static int parse_rate(const char *v, options *o)
+{
+    char *end;
+    double n, b = 0;
+    n = strtod(v, &end);
+    if (end != v && *end == ':') {
+        const char *bs = end + 1;
+        b = strtod(bs, &end);
+        if (end == bs)
+            end = (char *)v; /* no number after ':' */
+    }
+    if (end == v || *end || !(n >= 0 && n <= 1e9) || !(b >= 0 && b <= 1e9) || (n > 0 && b > 0 && b < 1)) {
+        drv_cli_error(PROG, "--rate-limit: '%s' is not N or N:BURST (messages a second, 0: no limit)", v);
+        return -1;
+    }
+    o->rate_limit = n;
+    o->rate_burst = b;
+    return 0;
+}
 
 /* 0: go on, 1: --help printed, -1: error printed */
 static int parse(int argc, char **argv, options *o)
@@ -113,6 +142,8 @@ static int parse(int argc, char **argv, options *o)
         case O_SEED: bad = drv_cli_u64(PROG, "seed", v, UINT64_MAX, &o->seed); o->have_seed = 1; break;
         case O_LOAD_TERMINALS: bad = drv_cli_unsigned(PROG, "load-terminals", v, 1000000, &o->load_terminals); break;
         case O_MAX_CONNECTIONS: bad = drv_cli_unsigned(PROG, "max-connections", v, 1000000, &o->max_connections); break;
+        case O_RATE_LIMIT: bad = parse_rate(v, o); break;
+        case O_MAX_UDP_PEERS: bad = drv_cli_unsigned(PROG, "max-udp-peers", v, 10000000, &o->max_udp_peers); break;
         case O_SHUTDOWN_TIMEOUT: bad = drv_cli_unsigned(PROG, "shutdown-timeout", v, 3600, &o->shutdown_timeout); break;
         case O_VERBOSE: o->verbose++; break;
         case O_QUIET: o->quiet = 1; break;
@@ -168,7 +199,8 @@ static void print_stats(const platform_stats *s, const drv_live_stats *ls)
     printf("%s: registrations %llu, logins %llu (refused %llu), logouts %llu, session timeouts %llu, "
            "communication failures %llu, records stored %llu (duplicates %llu), rejected: bad digest %llu, "
            "unknown terminal %llu, not logged in %llu, malformed %llu; messages received %llu, sent %llu; "
-           "wire: sent %llu, received %llu, dropped by --loss %llu out %llu in\n",
+           "wire: sent %llu, received %llu, dropped by --loss %llu out %llu in, rate-limited %llu (%llu sources), "
+           "UDP addresses forgotten %llu, TCP connections refused %llu, closed on protocol errors %llu, idle %llu\n",
            PROG, (unsigned long long)s->registrations, (unsigned long long)s->logins,
            (unsigned long long)s->logins_refused, (unsigned long long)s->logouts,
            (unsigned long long)s->session_timeouts, (unsigned long long)s->comm_failures,
@@ -177,7 +209,10 @@ static void print_stats(const platform_stats *s, const drv_live_stats *ls)
            (unsigned long long)s->rejected_not_logged_in, (unsigned long long)s->rejected_malformed,
            (unsigned long long)s->messages_received, (unsigned long long)s->messages_sent,
            (unsigned long long)ls->sent, (unsigned long long)ls->received, (unsigned long long)ls->dropped_out,
-           (unsigned long long)ls->dropped_in);
+           (unsigned long long)ls->dropped_in, (unsigned long long)ls->rate_limited,
+           (unsigned long long)ls->rate_limited_sources, (unsigned long long)ls->udp_peers_evicted,
+           (unsigned long long)ls->tcp_refused, (unsigned long long)ls->tcp_protocol_errors,
+           (unsigned long long)ls->tcp_idle_closed);
     fflush(stdout);
 }
 
@@ -210,8 +245,12 @@ int main(int argc, char **argv)
         }
     }
 
-    drv_live_options lo = { PROG, o.have_seed ? o.seed : drv_glib_default_seed(), EMU_LOG_INFO, o.faults, o.pcap,
-                            o.max_connections };
+    drv_live_options lo = { .prog = PROG, .seed = o.have_seed ? o.seed : drv_glib_default_seed(),
+                            .log_level = EMU_LOG_INFO, .faults = o.faults, .pcap_path = o.pcap,
+                            .max_connections = o.max_connections, .rate_limit = o.rate_limit,
+                            .rate_burst = o.rate_burst, .max_udp_peers = o.max_udp_peers };
+    /* a TCP connection silent for longer than a session lives (3 heartbeat intervals) serves nobody */
+    lo.idle_timeout_ms = (emu_ms)o.heartbeat * 3000 + 30000;
     if (o.quiet)
         lo.log_level = EMU_LOG_ERROR;
     if (o.verbose)
@@ -240,6 +279,7 @@ int main(int argc, char **argv)
     pc.link.response_timeout_ms = o.response_timeout;
     pc.link.retries = o.retries;
     pc.platform_port = o.udp_port ? o.udp_port : o.tcp_port;
+    pc.group_commit = 1; /* records and heartbeats that arrive together share a commit; ACKs after it */
     {
         struct sockaddr_in la; /* CONFIG_REQ asks for the platform's address */
         if (drv_net_resolve(o.listen, 0, &la, err, sizeof err) == 0)
@@ -256,6 +296,7 @@ int main(int argc, char **argv)
     guint s1 = g_unix_signal_add(SIGINT, on_signal, &a), s2 = g_unix_signal_add(SIGTERM, on_signal, &a);
     fprintf(stderr, "%s: listening on %s (UDP %u, TCP %u), %zu terminals known, database %s\n", PROG, o.listen,
                 o.udp_port, o.tcp_port, kr.count, o.db);
+    drv_cli_warn_keys_mode(PROG, o.keys);
 
     while (!a.stop)
         drv_live_iterate(d, 1);

@@ -199,19 +199,14 @@ static int run_load(const options *o, const wmmp_terminal_keys *tmpl)
 {
     wmmp_keyring kr = { 0 };
     drv_load_options lo;
-    char err[512], *tmp = NULL;
+    char err[512];
     int rc;
     memset(&lo, 0, sizeof lo);
     if (drv_load_keyring(tmpl, o->load, &kr) != WMMP_OK) {
         fprintf(stderr, "%s: cannot make %u terminals\n", PROG, o->load);
         return DRV_EXIT_USAGE;
     }
-    /* fsync per record: a tmpfs spool keeps 10,000 terminals from waiting on the disk */
-    if (!o->spool && !(tmp = drv_fs_tempdir("wmmp-load-spool", 1))) {
-        fprintf(stderr, "%s: cannot create a temporary spool directory\n", PROG);
-        wmmp_keyring_free(&kr);
-        return 1;
-    }
+    /* without --spool the terminals' spools are thrown away at the end: they live in memory (spool.h) */
     lo.prog = PROG;
     lo.seed = o->have_seed ? o->seed : drv_glib_default_seed();
     lo.log_level = log_level(o);
@@ -220,20 +215,17 @@ static int run_load(const options *o, const wmmp_terminal_keys *tmpl)
     lo.port = o->port;
     lo.sockets = o->sockets;
     lo.ramp_ms = o->ramp_ms;
-    lo.spool_base = o->spool ? o->spool : tmp;
+    lo.spool_base = o->spool; /* NULL: in memory */
     lo.keys = &kr;
     fill_config(o, &lo.tmpl);
     lo.max_run_ms = (emu_ms)o->timeout_s * 1000;
     lo.pcap_path = o->pcap;
     lo.quiet = o->quiet;
+    drv_cli_warn_keys_mode(PROG, o->keys);
     rc = drv_load_run(&lo, stdout, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "%s: %s\n", PROG, err);
         rc = DRV_EXIT_USAGE;
-    }
-    if (tmp) { /* a temporary spool starts record IDs at 1 again next time: use --spool DIR to keep it */
-        drv_fs_rmtree(tmp);
-        g_free(tmp);
     }
     wmmp_keyring_free(&kr);
     return rc;
@@ -273,8 +265,8 @@ static gboolean wake(gpointer data)
 static int run_one(const options *o, const wmmp_terminal_keys *keys)
 {
     char err[512], *spool = NULL;
-    drv_live_options lo = { PROG, o->have_seed ? o->seed : drv_glib_default_seed(), log_level(o), o->faults,
-                            o->pcap, 0 };
+    drv_live_options lo = { .prog = PROG, .seed = o->have_seed ? o->seed : drv_glib_default_seed(),
+                            .log_level = log_level(o), .faults = o->faults, .pcap_path = o->pcap };
     drv_live *d;
     emu_peer *peer;
     terminal_config cfg;
@@ -302,6 +294,7 @@ static int run_one(const options *o, const wmmp_terminal_keys *keys)
         g_free(spool);
         return DRV_EXIT_USAGE;
     }
+    drv_cli_warn_keys_mode(PROG, o->keys);
     drv_live_set_handler(d, &(drv_live_handler){ on_receive, on_closed, &a });
     guint s1 = g_unix_signal_add(SIGINT, on_signal, &a), s2 = g_unix_signal_add(SIGTERM, on_signal, &a);
     guint w = g_timeout_add(250, wake, NULL); /* re-checks the bounds below */
