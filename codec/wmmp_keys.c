@@ -155,6 +155,80 @@ wmmp_err wmmp_keys_parse_line(const char *line, wmmp_terminal_keys *out, char *e
     return WMMP_OK;
 }
 
+/* ---- the look-up indexes ---- */
+
+/* FNV-1a of the first n bytes. */
+static uint32_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h ^ (h >> 16);
+}
+
+/* What find_imei() compares: strncmp(..., 15), i.e. up to the first NUL within 15 characters. */
+static size_t imei_len(const char *imei)
+{
+    size_t n = 0;
+    while (n < 15 && imei[n])
+        n++;
+    return n;
+}
+
+static uint32_t serial_hash(const void *serial) { return hash_bytes(serial, 16); }
+static uint32_t imei_hash(const char *imei) { return hash_bytes(imei, imei_len(imei)); }
+
+/* Adds item i to both indexes unless an earlier item has the same key (look-ups return the first). */
+static void index_item(wmmp_keyring *kr, size_t i)
+{
+    const wmmp_terminal_keys *k = &kr->items[i];
+    size_t mask = kr->slots - 1, s;
+    for (s = serial_hash(k->serial) & mask; kr->by_serial[s]; s = (s + 1) & mask)
+        if (memcmp(kr->items[kr->by_serial[s] - 1].serial, k->serial, 16) == 0)
+            break;
+    if (!kr->by_serial[s])
+        kr->by_serial[s] = (uint32_t)(i + 1);
+    for (s = imei_hash(k->imei) & mask; kr->by_imei[s]; s = (s + 1) & mask)
+        if (strncmp(kr->items[kr->by_imei[s] - 1].imei, k->imei, 15) == 0)
+            break;
+    if (!kr->by_imei[s])
+        kr->by_imei[s] = (uint32_t)(i + 1);
+}
+
+/* Makes the indexes cover every item, growing them to keep the load at most one half. */
+static void reindex(wmmp_keyring *kr)
+{
+    if (kr->count >= UINT32_MAX)
+        return; /* slots hold 32-bit indexes: such a keyring is scanned */
+    if (kr->by_serial && kr->indexed <= kr->count && 2 * kr->count <= kr->slots) {
+        while (kr->indexed < kr->count)
+            index_item(kr, kr->indexed++);
+        return;
+    }
+    size_t slots = 64;
+    while (slots < 2 * kr->count)
+        slots *= 2;
+    uint32_t *a = calloc(slots, sizeof *a), *b = calloc(slots, sizeof *b);
+    free(kr->by_serial);
+    free(kr->by_imei);
+    kr->by_serial = a;
+    kr->by_imei = b;
+    kr->slots = slots;
+    kr->indexed = 0;
+    if (!a || !b) { /* out of memory: look-ups scan */
+        free(a);
+        free(b);
+        kr->by_serial = kr->by_imei = NULL;
+        kr->slots = 0;
+        return;
+    }
+    while (kr->indexed < kr->count)
+        index_item(kr, kr->indexed++);
+}
+
+static int indexed(const wmmp_keyring *kr) { return kr->by_serial && kr->indexed == kr->count; }
+
 wmmp_err wmmp_keyring_add(wmmp_keyring *kr, const wmmp_terminal_keys *k)
 {
     if (kr->count == kr->cap) {
@@ -166,6 +240,7 @@ wmmp_err wmmp_keyring_add(wmmp_keyring *kr, const wmmp_terminal_keys *k)
         kr->cap = cap;
     }
     kr->items[kr->count++] = *k;
+    reindex(kr);
     return WMMP_OK;
 }
 
@@ -209,12 +284,22 @@ wmmp_err wmmp_keyring_load(wmmp_keyring *kr, const char *path, char *err, size_t
 void wmmp_keyring_free(wmmp_keyring *kr)
 {
     free(kr->items);
+    free(kr->by_serial);
+    free(kr->by_imei);
     kr->items = NULL;
-    kr->count = kr->cap = 0;
+    kr->by_serial = kr->by_imei = NULL;
+    kr->count = kr->cap = kr->slots = kr->indexed = 0;
 }
 
 const wmmp_terminal_keys *wmmp_keyring_find_serial(const wmmp_keyring *kr, const uint8_t serial[16])
 {
+    if (indexed(kr)) {
+        size_t mask = kr->slots - 1;
+        for (size_t s = serial_hash(serial) & mask; kr->by_serial[s]; s = (s + 1) & mask)
+            if (memcmp(kr->items[kr->by_serial[s] - 1].serial, serial, 16) == 0)
+                return &kr->items[kr->by_serial[s] - 1];
+        return NULL;
+    }
     for (size_t i = 0; i < kr->count; i++)
         if (memcmp(kr->items[i].serial, serial, 16) == 0)
             return &kr->items[i];
@@ -223,6 +308,13 @@ const wmmp_terminal_keys *wmmp_keyring_find_serial(const wmmp_keyring *kr, const
 
 const wmmp_terminal_keys *wmmp_keyring_find_imei(const wmmp_keyring *kr, const char *imei)
 {
+    if (indexed(kr)) {
+        size_t mask = kr->slots - 1;
+        for (size_t s = imei_hash(imei) & mask; kr->by_imei[s]; s = (s + 1) & mask)
+            if (strncmp(kr->items[kr->by_imei[s] - 1].imei, imei, 15) == 0)
+                return &kr->items[kr->by_imei[s] - 1];
+        return NULL;
+    }
     for (size_t i = 0; i < kr->count; i++)
         if (strncmp(kr->items[i].imei, imei, 15) == 0)
             return &kr->items[i];

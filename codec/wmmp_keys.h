@@ -9,6 +9,7 @@
 #define WMMP_KEYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wmmp_errors.h"
 #include "wmmp_security.h"
@@ -17,6 +18,15 @@ typedef struct {
     wmmp_terminal_keys *items;
     size_t count;
     size_t cap;
+    /*
+     * Private: hash indexes by serial and by IMEI over items[0 .. indexed), kept by wmmp_keyring_add()
+     * (open addressing, slot = item index + 1, 0 = empty). The look-ups use them when they cover every
+     * item and scan otherwise, so a keyring filled by hand still works; change items only through
+     * wmmp_keyring_add() (or rebuild the keyring) once it is indexed.
+     */
+    uint32_t *by_serial, *by_imei;
+    size_t slots; /* a power of two, at least twice count */
+    size_t indexed;
 } wmmp_keyring;
 
 /*
@@ -30,7 +40,8 @@ wmmp_err wmmp_keyring_load(wmmp_keyring *kr, const char *path, char *err, size_t
 wmmp_err wmmp_keyring_add(wmmp_keyring *kr, const wmmp_terminal_keys *k);
 void wmmp_keyring_free(wmmp_keyring *kr);
 
-/* Look-ups; NULL when absent. The serial is the 16 header bytes (need not be NUL-terminated). */
+/* Look-ups; NULL when absent; the first added of equal entries. The serial is the 16 header bytes (need not be
+   NUL-terminated). Constant time (hash indexes), so a platform with many terminals pays nothing per message. */
 const wmmp_terminal_keys *wmmp_keyring_find_serial(const wmmp_keyring *kr, const uint8_t serial[16]);
 const wmmp_terminal_keys *wmmp_keyring_find_imei(const wmmp_keyring *kr, const char *imei);
 

@@ -14,6 +14,7 @@
 #include "drv_hist.h"
 #include "drv_net.h"
 #include "drv_pcap.h"
+#include "spool.h"
 #include "wmmp_header.h"
 
 #define DEFAULT_SOCKETS 16
@@ -65,6 +66,7 @@ struct drv_load {
     drv_hist *hist_total, *hist_second;
     uint64_t unroutable, dropped_in, dropped_out, send_errors;
     emu_ms started_at, last_tick;
+    long rss_before_kb; /* the process before the terminals were made, for the memory per terminal */
     unsigned seconds;
     int stopping;    /* terminals were asked to log out */
     emu_ms stop_at;  /* give up waiting at this time */
@@ -321,6 +323,24 @@ static gboolean on_signal(gpointer data)
 
 /* ---- the run ---- */
 
+/* VmRSS or VmHWM of this process in kB (Linux), -1 when unknown. */
+static long proc_status_kb(const char *field)
+{
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
 {
     double secs = elapsed ? (double)elapsed / 1000.0 : 1e-3;
@@ -338,7 +358,8 @@ static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
             "\"records_sent\": %llu, \"records_acked\": %llu, \"records_pending\": %llu, \"messages_sent\": %llu, "
             "\"messages_received\": %llu, \"messages_per_s\": %.1f, \"retransmissions\": %llu, \"timeouts\": %llu, "
             "\"acks\": %llu, \"ack_latency_ms\": {\"p50\": %llu, \"p99\": %llu, \"max\": %llu, \"mean\": %.2f}, "
-            "\"dropped_sent\": %llu, \"dropped_received\": %llu, \"unroutable\": %llu, \"send_errors\": %llu}\n",
+            "\"dropped_sent\": %llu, \"dropped_received\": %llu, \"unroutable\": %llu, \"send_errors\": %llu, "
+            "\"rss_kb\": {\"before_terminals\": %ld, \"end\": %ld, \"peak\": %ld}}\n",
             d->n_terms, d->n_started, d->n_done, d->exit_codes[0], d->exit_codes[0], d->exit_codes[3],
             d->exit_codes[4], d->exit_codes[5],
             d->n_done - (unsigned)(d->exit_codes[0] + d->exit_codes[3] + d->exit_codes[4] + d->exit_codes[5]),
@@ -350,7 +371,7 @@ static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
             (unsigned long long)drv_hist_quantile(d->hist_total, 0.99), (unsigned long long)d->hist_total->max_ms,
             d->hist_total->count ? (double)d->hist_total->sum_ms / (double)d->hist_total->count : 0.0,
             (unsigned long long)d->dropped_out, (unsigned long long)d->dropped_in, (unsigned long long)d->unroutable,
-            (unsigned long long)d->send_errors);
+            (unsigned long long)d->send_errors, d->rss_before_kb, proc_status_kb("VmRSS"), proc_status_kb("VmHWM"));
 }
 
 /* One descriptor per spool lock and socket: raise the soft limit to the hard one. */
@@ -390,7 +411,9 @@ static int setup(drv_load *d, char *err, size_t err_len)
     for (unsigned i = 0; i < d->n_terms; i++) {
         load_term *lt = &d->terms[i];
         terminal_config cfg = o->tmpl;
-        char *dir = g_build_filename(o->spool_base, o->keys->items[i].serial, NULL);
+        /* no base: the spools live in memory (nothing to sync or keep: a load run's spools are thrown away) */
+        char *dir = o->spool_base ? g_build_filename(o->spool_base, o->keys->items[i].serial, NULL)
+                                  : g_strdup(SPOOL_MEMORY);
         char why[256];
         cfg.keys = &o->keys->items[i];
         cfg.serial = o->keys->items[i].serial;
@@ -452,6 +475,7 @@ int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_le
     d->by_serial = g_hash_table_new(g_str_hash, g_str_equal);
     d->hist_total = g_new0(drv_hist, 1);
     d->hist_second = g_new0(drv_hist, 1);
+    d->rss_before_kb = proc_status_kb("VmRSS");
     if (d->n_terms == 0) {
         snprintf(err, err_len, "no terminals to run");
         rc = -1;

@@ -38,7 +38,7 @@ typedef struct {
     uint16_t port;
     unsigned sockets;           /* 0: 16 */
     emu_ms ramp_ms;             /* starts spread over this long */
-    const char *spool_base;     /* one spool directory per terminal below it */
+    const char *spool_base;     /* one spool directory per terminal below it; NULL: spools in memory */
     const wmmp_keyring *keys;   /* every entry is one terminal */
     terminal_config tmpl;       /* keys, serial and spool_dir are set per terminal */
     emu_ms max_run_ms;          /* then the terminals are asked to log out (0: no bound) */

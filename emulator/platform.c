@@ -111,6 +111,10 @@ struct platform {
     platform_stats stats;
     uint64_t base[N_STATS]; /* counters of earlier runs, from the database */
     uint64_t records_since_flush;
+    /* group commit (platform_config.group_commit): the ACKs waiting for the open transaction */
+    struct deferred_ack *deferred;
+    size_t n_deferred, cap_deferred;
+    emu_timer commit_timer;
     int shutting_down;
     int ready; /* platform_new completed: the counters are loaded and may be saved */
 };
@@ -135,7 +139,20 @@ struct term {
     int have_seq;
     uint32_t register_seq;      /* last REGISTER answered: a retransmission is not counted again */
     int have_register;
+    unsigned link_gen;          /* +1 per replaced link: a held ACK is for the link it was asked on */
 };
+
+/* An ACK held until the group transaction that stored what it acknowledges has committed. */
+typedef struct deferred_ack {
+    term *t;
+    unsigned link_gen;
+    wmmp_header req;
+    int is_record;     /* TRANSPARENT_DATA: its result byte; else a HEART_BEAT_ACK */
+    uint8_t result;
+    int stored, duplicate; /* what the record counted in the statistics (undone when the commit fails) */
+} deferred_ack;
+
+#define GROUP_MAX 512 /* writes per group transaction at most */
 
 /* ---------------------------------------------------------------- environment of the links */
 
@@ -330,6 +347,7 @@ static void counters_load(platform *p)
 
 static void reap_fire(void *arg);
 static void replace_link(term *t);
+static void store_barrier(platform *p);
 
 static void remember_sequence(term *t, uint32_t seq)
 {
@@ -416,6 +434,7 @@ static void replace_link(term *t)
         return; /* out of memory: keep the old one */
     wmmp_link_free(t->link);
     t->link = l;
+    t->link_gen++;
     t->link_stale = 0;
     t->logout_pending = 0;
     t->pending_heartbeat_s = 0;
@@ -455,6 +474,7 @@ static void end_session(term *t, int reason, const char *cause)
         p->stats.session_timeouts++;
     else
         p->stats.logouts++;
+    store_barrier(p);
     if (record_store_session_end(p->store, t->session_id, t->serial, now_unix(p), reason, cause) != 0)
         emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot record the end of session %lld: %s",
                  (long long)t->session_id, record_store_error(p->store));
@@ -495,6 +515,91 @@ static int send_logout(term *t, uint8_t reason)
         return -1;
     t->logout_pending = 1;
     t->logout_session = t->logged_in ? t->session_id : -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- group commit */
+
+static void answer(term *t, const wmmp_header *req, const uint8_t *body, size_t len);
+
+/* Commits the open group transaction and sends the ACKs it held (result 7, busy, for records it lost). */
+static void group_commit(platform *p)
+{
+    const emu_env *e = p->env;
+    if (p->commit_timer) {
+        e->timer_cancel(e->ctx, p->commit_timer);
+        p->commit_timer = 0;
+    }
+    if (!record_store_batch_open(p->store) && p->n_deferred == 0)
+        return;
+    int ok = record_store_batch_commit(p->store) == 0;
+    if (!ok)
+        emu_logf(e, EMU_LOG_ERROR, "platform: cannot commit %zu writes: %s", p->n_deferred,
+                 record_store_error(p->store));
+    /* answering may run callbacks that store again: take the list first */
+    deferred_ack *list = p->deferred;
+    size_t n = p->n_deferred;
+    p->deferred = NULL;
+    p->n_deferred = p->cap_deferred = 0;
+    for (size_t i = 0; i < n; i++) {
+        deferred_ack *d = &list[i];
+        uint8_t result = d->result;
+        if (!ok && d->is_record) {
+            p->stats.records_stored -= (uint64_t)d->stored;
+            p->stats.records_duplicate -= (uint64_t)d->duplicate;
+            result = R_BUSY; /* not stored: the terminal keeps the record and sends it again */
+        }
+        if (d->t->link_gen != d->link_gen)
+            continue; /* the link it was asked on is gone: a repeat reaches the new one */
+        if (d->is_record)
+            answer(d->t, &d->req, &result, 1);
+        else
+            answer(d->t, &d->req, NULL, 0);
+    }
+    free(list);
+}
+
+static void commit_fire(void *arg)
+{
+    platform *p = arg;
+    p->commit_timer = 0;
+    group_commit(p);
+}
+
+/* Before a write that commits on its own (sessions, registrations, configuration): the group goes first. */
+static void store_barrier(platform *p)
+{
+    if (p->cfg.group_commit)
+        group_commit(p);
+}
+
+/* Opens (or joins) the group transaction for a record or heartbeat status; 0 when writes are grouped now. */
+static int group_join(platform *p)
+{
+    if (!p->cfg.group_commit)
+        return -1;
+    if (p->n_deferred >= GROUP_MAX)
+        group_commit(p);
+    if (record_store_batch_begin(p->store) != 0)
+        return -1; /* a write of its own, as without group commit */
+    if (!p->commit_timer) /* when the driver has handed over what arrived together */
+        p->commit_timer = p->env->timer_start(p->env->ctx, 0, commit_fire, p);
+    return 0;
+}
+
+/* Holds an ACK until the group commits; -1 when it cannot (then answer now). */
+static int hold_ack(term *t, const wmmp_header *req, int is_record, uint8_t result, int stored, int duplicate)
+{
+    platform *p = t->p;
+    if (p->n_deferred == p->cap_deferred) {
+        size_t cap = p->cap_deferred ? p->cap_deferred * 2 : 64;
+        deferred_ack *d = realloc(p->deferred, cap * sizeof *d);
+        if (!d)
+            return -1;
+        p->deferred = d;
+        p->cap_deferred = cap;
+    }
+    p->deferred[p->n_deferred++] = (deferred_ack){ t, t->link_gen, *req, is_record, result, stored, duplicate };
     return 0;
 }
 
@@ -621,8 +726,10 @@ static void on_heart_beat(term *t, const wmmp_rx *rx, const body_view *b)
         malformed(t, rx, "TLVs do not parse"); /* no result byte in HEART_BEAT_ACK: dropped */
         return;
     }
+    int grouped = group_join(t->p) == 0;
     store_status(t, b->data, b->len); /* last_seen_at, and the radio values it reports */
-    answer(t, &rx->hdr, NULL, 0);
+    if (!grouped || hold_ack(t, &rx->hdr, 0, 0, 0, 0) != 0)
+        answer(t, &rx->hdr, NULL, 0);
 }
 
 static void on_logout(term *t, const wmmp_rx *rx, const body_view *b)
@@ -676,7 +783,15 @@ static void on_transparent(term *t, const wmmp_rx *rx, const body_view *b)
     }
     uint8_t result = R_OK;
     if (wmmp_health_is_record(tr.user_data, tr.user_data_len)) {
+        platform *p = t->p;
+        uint64_t stored = p->stats.records_stored, duplicate = p->stats.records_duplicate;
+        int grouped = group_join(p) == 0;
         result = store_record(t, tr.user_data, tr.user_data_len);
+        /* in a group, stored (or found) is not yet on disk: the ACK waits for the commit */
+        if (grouped && result == R_OK &&
+            hold_ack(t, &rx->hdr, 1, result, (int)(p->stats.records_stored - stored),
+                     (int)(p->stats.records_duplicate - duplicate)) == 0)
+            return;
     } else {
         t->p->stats.payloads_other++;
         emu_logf(t->p->env, EMU_LOG_DEBUG, "platform: %zu bytes of other user data from %s", tr.user_data_len,
@@ -695,6 +810,7 @@ static void on_config_trap(term *t, const wmmp_rx *rx, const body_view *b)
     wmmp_reader r;
     wmmp_tlv v;
     uint16_t hb;
+    store_barrier(p);
     wmmp_reader_init(&r, b->data, b->len);
     while (wmmp_tlv_next(&r, &v) == WMMP_OK) {
         if (v.tag >= 0xE000)
@@ -916,6 +1032,7 @@ static void start_session(term *t, const wmmp_rx *rx, uint32_t ts)
     platform *p = t->p;
     t->logged_in = 1;
     t->session_ts = ts;
+    store_barrier(p);
     if (record_store_session_begin(p->store, t->serial, ts, &t->session_id) != 0) {
         t->session_id = -1;
         emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot record the session of %s: %s", t->serial,
@@ -1059,6 +1176,7 @@ static void store_config_values(term *t, const uint8_t *tlvs, size_t len)
 {
     wmmp_reader r;
     wmmp_tlv v;
+    store_barrier(t->p);
     wmmp_reader_init(&r, tlvs, len);
     while (wmmp_tlv_next(&r, &v) == WMMP_OK)
         if (v.tag < 0xE000 && v.length)
@@ -1209,6 +1327,7 @@ static void on_register(platform *p, emu_peer *from, const uint8_t *msg, size_t 
         t->have_register = 1;
         t->register_seq = h->sequence_id;
         p->stats.registrations++;
+        store_barrier(p);
         if (record_store_register(p->store, t->serial, keys->imei, keys->imsi, now_unix(p)) != 0)
             emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot record the registration of %s: %s", t->serial,
                      record_store_error(p->store));
@@ -1216,11 +1335,10 @@ static void on_register(platform *p, emu_peer *from, const uint8_t *msg, size_t 
     } else if (result != R_OK) {
         emu_logf(p->env, EMU_LOG_WARN, "platform: REGISTER refused (result %u)", (unsigned)result);
     }
-    if (t) {
+    /* REGISTER is unsigned and IMEI/IMSI are no secret: it must not move (or keep alive) a running session,
+       whose address only its own signed messages set (docs/RELIABILITY.md) */
+    if (t && !t->logged_in)
         wmmp_link_set_peer(t->link, from);
-        if (t->logged_in)
-            silence_restart(t);
-    }
     send_direct(p, from, h, body, w.len);
 }
 
@@ -1307,6 +1425,7 @@ void platform_shutdown(platform *p)
 {
     size_t n = 0;
     p->shutting_down = 1;
+    store_barrier(p);
     for (guint i = 0; i < p->terms->len; i++) {
         term *t = g_ptr_array_index(p->terms, i);
         if (!t->logged_in || t->logout_pending)
@@ -1322,6 +1441,8 @@ void platform_shutdown(platform *p)
 
 int platform_idle(const platform *p)
 {
+    if (p->n_deferred > 0 || record_store_batch_open(p->store))
+        return 0;
     for (guint i = 0; i < p->terms->len; i++) {
         const term *t = g_ptr_array_index(p->terms, i);
         if (t->logged_in || t->logout_pending || wmmp_link_pending(t->link))
@@ -1526,6 +1647,8 @@ void platform_free(platform *p)
 {
     if (!p)
         return;
+    if (p->store)
+        store_barrier(p);
     if (p->terms) {
         for (guint i = 0; i < p->terms->len; i++) {
             term *t = g_ptr_array_index(p->terms, i);
@@ -1540,6 +1663,7 @@ void platform_free(platform *p)
     if (p->terms)
         g_ptr_array_free(p->terms, TRUE);
     record_store_close(p->store);
+    free(p->deferred);
     free(p->fw);
     free(p->fw_name);
     free(p->fw_version);

@@ -26,6 +26,14 @@ typedef struct {
     wmmp_link_config link;         /* side = WMMP_DOWNLINK */
     uint32_t platform_ipv4;        /* CONFIG_REQ 0x0009 (host order); 0: unknown, answered as unsupported */
     uint32_t platform_port;        /* CONFIG_REQ 0x000A; 0: unknown */
+    /*
+     * Group commit (0: off, one transaction per write as always). On: the health records and heartbeat
+     * statuses that arrive together (until the driver runs its timers again, at most 512) share one SQLite
+     * transaction, and their ACKs are held until it committed -- a record is still on disk before its ACK,
+     * at a fraction of the commits. Everything else commits on its own, after the group. The ACKs leave
+     * from a timer, so an offline run's event order (and capture) would differ: wmmp-platform turns it on.
+     */
+    int group_commit;
 } platform_config;
 
 /* Counters, also kept in the database (table counters) and printed at exit. */

@@ -76,8 +76,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REMINDER] = "INSERT OR REPLACE INTO reminders (terminal, record_id, seq, level, text) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_TERMINAL_ENSURE] = "INSERT OR IGNORE INTO terminals (serial) VALUES (?1)",
     [ST_REGISTER] = "UPDATE terminals SET imei = ?2, imsi = ?3, registered_at = ?4 WHERE serial = ?1",
-    [ST_STATUS] = "UPDATE terminals SET last_seen_at = ?2, lac = COALESCE(?3, lac),"
-                  " cell_id = COALESCE(?4, cell_id), signal = COALESCE(?5, signal) WHERE serial = ?1",
+    /* one statement where INSERT OR IGNORE + UPDATE were two: a heartbeat costs one write */
+    [ST_STATUS] = "INSERT INTO terminals (serial, last_seen_at, lac, cell_id, signal) VALUES (?1, ?2, ?3, ?4, ?5)"
+                  " ON CONFLICT (serial) DO UPDATE SET last_seen_at = excluded.last_seen_at,"
+                  " lac = COALESCE(excluded.lac, lac), cell_id = COALESCE(excluded.cell_id, cell_id),"
+                  " signal = COALESCE(excluded.signal, signal)",
     [ST_SESSION_BEGIN] = "INSERT INTO sessions (terminal, login_at) VALUES (?1, ?2)",
     [ST_LOGIN] = "UPDATE terminals SET last_login_at = ?2, last_seen_at = ?2, logged_in = 1 WHERE serial = ?1",
     [ST_SESSION_END] = "UPDATE sessions SET logout_at = ?2, logout_reason = ?3, logout_cause = ?4"
@@ -92,6 +95,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct record_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
+    int batch;        /* a group transaction is open */
+    int batch_failed; /* a write in it failed: the group is rolled back */
 };
 
 const char *record_store_error(const record_store *s) { return sqlite3_errmsg(s->db); }
@@ -107,11 +112,26 @@ static int run(record_store *s, int which)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int begin(record_store *s) { return run(s, ST_BEGIN); }
+/*
+ * One write's transaction. Inside a group transaction a write is not atomic on its own: when it fails the
+ * whole group is lost (batch_failed), which record_store_batch_commit() reports, so nothing it held is
+ * acknowledged (savepoints would keep the other writes, at twice the statements per write).
+ */
+static int begin(record_store *s)
+{
+    if (s->batch)
+        return s->batch_failed ? -1 : 0;
+    return run(s, ST_BEGIN);
+}
 
 /* Commits, or rolls back when ok is false or the commit fails; returns 0 only when committed. */
 static int finish(record_store *s, int ok)
 {
+    if (s->batch) {
+        if (!ok)
+            s->batch_failed = 1;
+        return ok ? 0 : -1;
+    }
     if (ok && run(s, ST_COMMIT) == 0)
         return 0;
     if (!sqlite3_get_autocommit(s->db))
@@ -119,15 +139,40 @@ static int finish(record_store *s, int ok)
     return -1;
 }
 
+int record_store_batch_begin(record_store *s)
+{
+    if (s->batch)
+        return 0;
+    if (run(s, ST_BEGIN) != 0)
+        return -1;
+    s->batch = 1;
+    return 0;
+}
+
+int record_store_batch_open(const record_store *s) { return s->batch; }
+
+int record_store_batch_commit(record_store *s)
+{
+    if (!s->batch)
+        return 0;
+    s->batch = 0;
+    if (!s->batch_failed && run(s, ST_COMMIT) == 0)
+        return 0;
+    s->batch_failed = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        run(s, ST_ROLLBACK);
+    return -1;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *text, size_t len)
 {
-    sqlite3_bind_text(st, i, text, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, text, (int)len, SQLITE_STATIC); /* every binding is stepped before it returns */
 }
 
 static void bind_str(sqlite3_stmt *st, int i, const char *text)
 {
     if (text)
-        sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
@@ -146,7 +191,7 @@ static void bind_ecg(sqlite3_stmt *st, int i, const wmmp_ecg *ecg)
 {
     size_t n = ecg->count * 2;
     if (ecg->raw || !ecg->samples || n == 0) {
-        sqlite3_bind_blob64(st, i, ecg->raw ? (const void *)ecg->raw : "", ecg->raw ? n : 0, SQLITE_TRANSIENT);
+        sqlite3_bind_blob64(st, i, ecg->raw ? (const void *)ecg->raw : "", ecg->raw ? n : 0, SQLITE_STATIC);
         return;
     }
     uint8_t *be = malloc(n);
@@ -274,15 +319,13 @@ int record_store_status(record_store *s, const char *serial, int32_t lac, int32_
 {
     if (begin(s) != 0)
         return -1;
-    int ok = ensure_terminal(s, serial) == 0;
     sqlite3_stmt *st = s->st[ST_STATUS];
     bind_str(st, 1, serial);
     sqlite3_bind_int64(st, 2, at);
     bind_opt_int(st, 3, lac);
     bind_opt_int(st, 4, cell_id);
     bind_opt_int(st, 5, signal);
-    ok = ok && run(s, ST_STATUS) == 0;
-    return finish(s, ok);
+    return finish(s, run(s, ST_STATUS) == 0);
 }
 
 int record_store_session_begin(record_store *s, const char *serial, uint32_t at, int64_t *id)
@@ -321,14 +364,18 @@ int record_store_config_put(record_store *s, const char *serial, uint16_t tag, c
                             uint32_t at, const char *source)
 {
     sqlite3_stmt *st = s->st[ST_CONFIG];
+    if (s->batch && begin(s) != 0)
+        return -1;
     bind_str(st, 1, serial);
     sqlite3_bind_int(st, 2, tag);
     if (len)
-        sqlite3_bind_blob64(st, 3, value, len, SQLITE_TRANSIENT);
+        sqlite3_bind_blob64(st, 3, value, len, SQLITE_STATIC);
     else
         sqlite3_bind_zeroblob(st, 3, 0);
     sqlite3_bind_int64(st, 4, at);
     bind_str(st, 5, source);
+    if (s->batch)
+        return finish(s, run(s, ST_CONFIG) == 0);
     return run(s, ST_CONFIG); /* one statement: its own transaction */
 }
 
@@ -433,6 +480,7 @@ void record_store_close(record_store *s)
 {
     if (!s)
         return;
+    record_store_batch_commit(s);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);

@@ -46,6 +46,17 @@
 
 typedef struct record_store record_store;
 
+/*
+ * Group commit: between record_store_batch_begin() and record_store_batch_commit() every write below joins
+ * one transaction, and nothing is durable before the commit: a caller that answers only after a write is on
+ * disk must hold its answers until record_store_batch_commit() returned 0. When a write in the group fails
+ * (it returns its error as usual), the whole group is rolled back and the commit returns -1; writes after
+ * the failure fail at once. record_store_close() commits an open group.
+ */
+int record_store_batch_begin(record_store *s);
+int record_store_batch_commit(record_store *s);
+int record_store_batch_open(const record_store *s);
+
 /* Opens or creates the database; NULL with a one-line reason in err. */
 record_store *record_store_open(const char *path, char *err, size_t err_len);
 void record_store_close(record_store *s);

@@ -25,14 +25,28 @@ struct spool {
     char serial[SPOOL_SERIAL_LEN + 1];
     uint32_t *ids; /* pending IDs, ascending, at ids[head .. head + count) */
     size_t head, count, cap;
+    int memory;    /* SPOOL_MEMORY: no files; the records' bytes in mem[], parallel to ids[] */
+    struct mem_rec {
+        uint8_t *bytes;
+        size_t len;
+    } *mem;
     int lock_fd;
-    char err[PATH_CAP + 128];
+    char *err; /* the last error, allocated at the first (a load generator has thousands of spools) */
 };
 
-static void set_err(spool *s, const char *what, int errnum)
+#define ERR_CAP (PATH_CAP + 128)
+
+static void set_err_text(spool *s, const char *what, const char *why)
 {
-    snprintf(s->err, sizeof s->err, "%s: %s", what, strerror(errnum));
+    if (!s->err && !(s->err = malloc(ERR_CAP)))
+        return;
+    if (why)
+        snprintf(s->err, ERR_CAP, "%s: %s", what, why);
+    else
+        snprintf(s->err, ERR_CAP, "%s", what);
 }
+
+static void set_err(spool *s, const char *what, int errnum) { set_err_text(s, what, strerror(errnum)); }
 
 static void fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -118,6 +132,8 @@ static int write_atomic(spool *s, const char *name, const uint8_t *data, size_t 
 
 static int save_state(spool *s)
 {
+    if (s->memory)
+        return 0;
     char text[128];
     int n = snprintf(text, sizeof text, "next_record_id %lu\nserial %s\n", (unsigned long)s->next_id, s->serial);
     return write_atomic(s, STATE_NAME, (const uint8_t *)text, (size_t)n);
@@ -175,6 +191,8 @@ static int index_push(spool *s, uint32_t id)
     if (s->head + s->count == s->cap) {
         if (s->head > 0) { /* reuse the room left by records acknowledged from the front */
             memmove(s->ids, s->ids + s->head, s->count * sizeof *s->ids);
+            if (s->memory)
+                memmove(s->mem, s->mem + s->head, s->count * sizeof *s->mem);
             s->head = 0;
         } else {
             size_t cap = s->cap ? s->cap * 2 : 64;
@@ -182,9 +200,17 @@ static int index_push(spool *s, uint32_t id)
             if (!ids)
                 return -1;
             s->ids = ids;
+            if (s->memory) {
+                struct mem_rec *mem = realloc(s->mem, cap * sizeof *mem);
+                if (!mem)
+                    return -1;
+                s->mem = mem;
+            }
             s->cap = cap;
         }
     }
+    if (s->memory)
+        s->mem[s->head + s->count] = (struct mem_rec){ NULL, 0 };
     s->ids[s->head + s->count++] = id;
     return 0;
 }
@@ -209,11 +235,17 @@ static long index_find(const spool *s, uint32_t id)
 /* ACKs come in ID order, so the usual removal is at the front and costs nothing. */
 static void index_remove_at(spool *s, size_t i)
 {
+    if (s->memory)
+        free(s->mem[s->head + i].bytes);
     if (i == 0) {
         s->head++;
     } else {
         uint32_t *base = s->ids + s->head;
         memmove(base + i, base + i + 1, (s->count - i - 1) * sizeof *base);
+        if (s->memory) {
+            struct mem_rec *mbase = s->mem + s->head;
+            memmove(mbase + i, mbase + i + 1, (s->count - i - 1) * sizeof *mbase);
+        }
     }
     s->count--;
     if (s->count == 0)
@@ -339,6 +371,11 @@ spool *spool_open(const char *dir, size_t max_records, char *err, size_t err_len
     }
     s->lock_fd = -1;
     s->max = max_records ? max_records : SPOOL_DEFAULT_MAX;
+    if (strcmp(dir, SPOOL_MEMORY) == 0) { /* nothing on disk: a new spool every time */
+        s->memory = 1;
+        s->next_id = 1;
+        return s;
+    }
     if (mkdir_p(dir) < 0) {
         fail(err, err_len, "cannot create spool directory %s: %s", dir, strerror(errno));
     } else if (take_lock(s, err, err_len) == 0 && load_state(s, err, err_len) == 0 &&
@@ -355,7 +392,11 @@ void spool_close(spool *s)
         return;
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the lock */
+    for (size_t i = 0; s->memory && i < s->count; i++)
+        free(s->mem[s->head + i].bytes);
+    free(s->mem);
     free(s->ids);
+    free(s->err);
     free(s->dir);
     free(s);
 }
@@ -403,11 +444,22 @@ spool_status spool_add(spool *s, uint32_t id, const uint8_t *bytes, size_t len)
         return SPOOL_ERR_FULL;
     if (id == 0 || spool_contains(s, id) || (s->count && id < s->ids[s->head + s->count - 1]))
         return SPOOL_ERR_IO; /* IDs come from spool_take_id(): new and increasing */
+    if (s->memory) {
+        uint8_t *copy = malloc(len ? len : 1);
+        if (!copy || index_push(s, id) < 0) {
+            free(copy);
+            set_err_text(s, "out of memory", NULL);
+            return SPOOL_ERR_IO;
+        }
+        memcpy(copy, bytes, len);
+        s->mem[s->head + s->count - 1] = (struct mem_rec){ copy, len };
+        return SPOOL_OK;
+    }
     id_name(id, name);
     if (write_atomic(s, name, bytes, len) < 0)
         return SPOOL_ERR_IO;
     if (index_push(s, id) < 0) {
-        snprintf(s->err, sizeof s->err, "out of memory");
+        set_err_text(s, "out of memory", NULL);
         return SPOOL_ERR_IO;
     }
     return SPOOL_OK;
@@ -416,8 +468,19 @@ spool_status spool_add(spool *s, uint32_t id, const uint8_t *bytes, size_t len)
 spool_status spool_read(const spool *s, uint32_t id, uint8_t **bytes, size_t *len)
 {
     char name[ID_DIGITS + 1], path[PATH_CAP];
-    if (!spool_contains(s, id))
+    long at = index_find(s, id);
+    if (at < 0)
         return SPOOL_ERR_ABSENT;
+    if (s->memory) {
+        const struct mem_rec *m = &s->mem[s->head + (size_t)at];
+        uint8_t *buf = malloc(m->len ? m->len : 1);
+        if (!buf)
+            return SPOOL_ERR_IO;
+        memcpy(buf, m->bytes, m->len);
+        *bytes = buf;
+        *len = m->len;
+        return SPOOL_OK;
+    }
     id_name(id, name);
     if (path_of(s, name, path) < 0)
         return SPOOL_ERR_IO;
@@ -445,6 +508,10 @@ spool_status spool_remove(spool *s, uint32_t id)
     long i = index_find(s, id);
     if (i < 0)
         return SPOOL_ERR_ABSENT;
+    if (s->memory) {
+        index_remove_at(s, (size_t)i);
+        return SPOOL_OK;
+    }
     id_name(id, name);
     if (path_of(s, name, path) < 0 || (unlink(path) < 0 && errno != ENOENT)) {
         set_err(s, path, errno);
@@ -460,4 +527,4 @@ uint32_t spool_id_at(const spool *s, size_t i) { return i < s->count ? s->ids[s-
 int spool_contains(const spool *s, uint32_t id) { return index_find(s, id) >= 0; }
 int spool_full(const spool *s) { return s->count >= s->max; }
 const char *spool_dir(const spool *s) { return s->dir; }
-const char *spool_error(const spool *s) { return s->err; }
+const char *spool_error(const spool *s) { return s->err ? s->err : ""; }

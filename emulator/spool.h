@@ -19,6 +19,11 @@
 #include <stdint.h>
 
 #define SPOOL_DEFAULT_MAX 100000
+/*
+ * The directory name of a spool kept in memory only (no files, no lock, nothing survives the process):
+ * for runs whose spool is thrown away anyway (wmmp-emulate, load mode). Same behaviour otherwise.
+ */
+#define SPOOL_MEMORY ":memory:"
 #define SPOOL_SERIAL_LEN 16
 
 typedef struct spool spool;

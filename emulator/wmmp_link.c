@@ -185,7 +185,10 @@ struct wmmp_link {
     unsigned consecutive_failures;
 
     dup_entry *dup;
+    uint64_t *dup_key; /* per entry: DUP_KEY(command, seq) when used, else 0 -- scanned instead of dup[] */
     size_t dup_cap, dup_next;
+    size_t dup_alloc; /* entries allocated: the cache grows to dup_cap as it fills (a platform has a link
+                         per terminal; most never fill 64 entries) */
     done_id done[LATE_MEMORY];
     size_t done_next;
     rx_transfer rx_req, rx_ack;
@@ -199,10 +202,20 @@ struct wmmp_link {
 
 static uint64_t fingerprint(const uint8_t *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a: cheap, and only compared with the same peer's bytes */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
+    /* 8 bytes a step (a platform hashes every message it receives); only ever compared with the same
+       peer's bytes in this process, so the function may change freely */
+    uint64_t h = 0xcbf29ce484222325ULL ^ (n * 0x9E3779B97F4A7C15ULL), w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 static wmmp_direction peer_direction(const wmmp_link *l)
@@ -242,20 +255,18 @@ static void cancel_timer(wmmp_link *l)
 
 static void wire_free(wire *w)
 {
-    free(w->buf);
-    free(w->end);
+    free(w->end); /* one block: the part ends, then the bytes */
     memset(w, 0, sizeof *w);
 }
 
+/* One allocation for both (a cached ACK costs one block, not two). */
 static wmmp_err wire_alloc(wire *w, size_t parts, size_t bytes)
 {
     memset(w, 0, sizeof *w);
-    w->buf = malloc(bytes);
-    w->end = calloc(parts, sizeof *w->end);
-    if (!w->buf || !w->end) {
-        wire_free(w);
+    w->end = calloc(1, parts * sizeof *w->end + bytes);
+    if (!w->end)
         return WMMP_ERR_NO_SPACE;
-    }
+    w->buf = (uint8_t *)(w->end + parts);
     w->n = (uint16_t)parts;
     return WMMP_OK;
 }
@@ -527,11 +538,17 @@ static void check_digest(const wmmp_link *l, rx_msg *r, uint32_t timestamp)
 
 /* ---- duplicate cache and recently finished requests ---- */
 
+#define DUP_KEY(cmd, seq) ((uint64_t)1 << 48 | (uint64_t)(cmd) << 32 | (uint32_t)(seq))
+
+/* Newest first (the ACK being built is for the request just delivered); keys are unique in the cache. */
 static dup_entry *dup_find(wmmp_link *l, uint16_t req, uint32_t seq)
 {
-    for (size_t i = 0; i < l->dup_cap; i++)
-        if (l->dup[i].used && l->dup[i].command == req && l->dup[i].seq == seq)
+    uint64_t key = DUP_KEY(req, seq);
+    for (size_t k = 0, i = l->dup_next; k < l->dup_alloc; k++) {
+        i = i ? i - 1 : l->dup_alloc - 1;
+        if (l->dup_key[i] == key)
             return &l->dup[i];
+    }
     return NULL;
 }
 
@@ -540,6 +557,22 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
 {
     dup_entry *d = dup_find(l, req, seq);
     if (!d) {
+        if (l->dup_next == l->dup_alloc) { /* filling for the first time: room for the next entries */
+            size_t n = l->dup_alloc * 2 < l->dup_cap ? l->dup_alloc * 2 : l->dup_cap;
+            dup_entry *grown = realloc(l->dup, n * sizeof *grown);
+            uint64_t *keys = grown ? realloc(l->dup_key, n * sizeof *keys) : NULL;
+            if (grown)
+                l->dup = grown;
+            if (keys) {
+                memset(grown + l->dup_alloc, 0, (n - l->dup_alloc) * sizeof *grown);
+                memset(keys + l->dup_alloc, 0, (n - l->dup_alloc) * sizeof *keys);
+                l->dup_key = keys;
+                l->dup_alloc = n;
+            } else {
+                l->dup_next = 0; /* out of memory: a smaller cache */
+                l->dup_cap = l->dup_alloc;
+            }
+        }
         d = &l->dup[l->dup_next];
         l->dup_next = (l->dup_next + 1) % l->dup_cap;
     }
@@ -548,6 +581,7 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
     d->used = 1;
     d->command = req;
     d->seq = seq;
+    l->dup_key[d - l->dup] = DUP_KEY(req, seq);
     return d;
 }
 
@@ -980,10 +1014,16 @@ static void ask_next_ack_part(wmmp_link *l, const wmmp_fragment *f, uint16_t wan
     wire w;
     if (build_control(l, o->q->command, o->q->seq, &c, &w) != WMMP_OK)
         return;
+    uint8_t *control = malloc(w.end[0]);
+    if (!control) {
+        wire_free(&w);
+        return;
+    }
+    memcpy(control, w.buf, w.end[0]);
     free(o->control);
-    o->control = w.buf;
+    o->control = control;
     o->control_len = w.end[0];
-    free(w.end);
+    wire_free(&w);
     o->tries = 0;
     transmit(l, o);
 }
@@ -1176,8 +1216,12 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
     l->next_seq = 1;
     l->next_txid = 1;
     l->dup_cap = l->cfg.duplicate_cache ? l->cfg.duplicate_cache : 1;
-    l->dup = calloc(l->dup_cap, sizeof *l->dup);
-    if (!l->dup) {
+    l->dup_alloc = l->dup_cap < 4 ? l->dup_cap : 4;
+    l->dup = calloc(l->dup_alloc, sizeof *l->dup);
+    l->dup_key = calloc(l->dup_alloc, sizeof *l->dup_key);
+    if (!l->dup || !l->dup_key) {
+        free(l->dup);
+        free(l->dup_key);
         free(l);
         return NULL;
     }
@@ -1206,9 +1250,10 @@ static void destroy(wmmp_link *l)
         next = q->next;
         queued_free(q);
     }
-    for (size_t i = 0; i < l->dup_cap; i++)
+    for (size_t i = 0; i < l->dup_alloc; i++)
         wire_free(&l->dup[i].ack);
     free(l->dup);
+    free(l->dup_key);
     wmmp_reassembly_free(&l->rx_req.ra);
     wmmp_reassembly_free(&l->rx_ack.ra);
     free(l);

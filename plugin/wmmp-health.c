@@ -7,7 +7,6 @@
  * field highlights its bytes. Nothing is read before its length has been checked, so a malformed TLV
  * costs only itself (or the rest of the record when it runs past the end), never the packet.
  */
-#include <stdarg.h>
 #include <string.h>
 
 #include <wireshark.h>
@@ -177,14 +176,47 @@ static const char *centi_str(wmem_allocator_t *scope, gint16 v)
     return wmem_strdup_printf(scope, "%s%d.%02d", v < 0 ? "-" : "", a / 100, a % 100);
 }
 
-/* An ECG sample in microvolts: the raw value times the resolution (nanovolts per LSB). */
-static void append_microvolts(proto_item *item, gint16 sample, guint32 resolution_nv)
+#define ECG_SAMPLE_NAME "Sample" /* the field's name, also written into each sample's label */
+
+/* v in decimal at buf[n], as %d would print it; returns the new end. buf has room for 20 more bytes. */
+static size_t put_int(char *buf, size_t n, gint64 v)
 {
+    char d[20];
+    int k = 0;
+    guint64 a = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
+    if (v < 0)
+        buf[n++] = '-';
+    do
+        d[k++] = (char)('0' + a % 10);
+    while ((a /= 10) != 0);
+    while (k > 0)
+        buf[n++] = d[--k];
+    return n;
+}
+
+/*
+ * An ECG sample with its value in microvolts (the raw value times the resolution in nanovolts per LSB):
+ * "Sample: -300 (-300 µV)". The label is formatted once here (adding the item and appending to its label
+ * would format it twice): a record holds hundreds of samples and tshark -T fields builds a visible tree.
+ */
+static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, guint32 resolution_nv)
+{
+    gint16 sample = (gint16)tvb_get_ntohs(tvb, offset);
     gint64 nv = (gint64)sample * resolution_nv;
-    if (nv % 1000 == 0)
-        proto_item_append_text(item, " (%" G_GINT64_MODIFIER "d " UTF8_MICRO_SIGN "V)", nv / 1000);
-    else
-        proto_item_append_text(item, " (%.3f " UTF8_MICRO_SIGN "V)", (double)nv / 1000.0);
+    if (nv % 1000 == 0) {
+        /* the usual case, formatted by hand: printf would cost more than the rest of the item */
+        char label[64];
+        size_t n = sizeof ECG_SAMPLE_NAME ": " - 1;
+        memcpy(label, ECG_SAMPLE_NAME ": ", n);
+        n = put_int(label, n, sample);
+        label[n++] = ' ';
+        label[n++] = '(';
+        n = put_int(label, n, nv / 1000);
+        memcpy(label + n, " " UTF8_MICRO_SIGN "V)", sizeof " " UTF8_MICRO_SIGN "V)");
+        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample, "%s", label);
+    } else
+        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample,
+                                  ECG_SAMPLE_NAME ": %d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
 }
 
 static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, guint len, ht_summary *sum)
@@ -205,11 +237,8 @@ static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, 
         return; /* thousands of sample items are only worth building for a tree */
     proto_tree *st = proto_tree_add_subtree_format(tt, tvb, samples_off, 2 * count, ett_ecg_samples, NULL,
                                                    "Samples (%u)", count);
-    for (guint32 i = 0; i < count; i++) {
-        int so = samples_off + 2 * (int)i;
-        proto_item *si = proto_tree_add_item(st, hf_ecg_sample, tvb, so, 2, ENC_BIG_ENDIAN);
-        append_microvolts(si, (gint16)tvb_get_ntohs(tvb, so), resolution);
-    }
+    for (guint32 i = 0; i < count; i++)
+        add_sample(st, tvb, samples_off + 2 * (int)i, resolution);
 }
 
 static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, int off, ht_summary *sum)
@@ -351,40 +380,63 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
     }
 }
 
-static void G_GNUC_PRINTF(3, 4) add_part(wmem_strbuf_t *b, gboolean *first, const char *fmt, ...)
+/* v in decimal (the summary is built for every record: no printf). */
+static void put_uint(wmem_strbuf_t *b, guint32 v)
 {
-    va_list ap;
+    char d[10];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        wmem_strbuf_append_c(b, d[--n]);
+}
+
+/* One part of the summary: separator, before, v, after. */
+static void add_part(wmem_strbuf_t *b, gboolean *first, const char *before, guint32 v, const char *after)
+{
     wmem_strbuf_append(b, *first ? " " : ", ");
     *first = FALSE;
-    va_start(ap, fmt);
-    wmem_strbuf_append_vprintf(b, fmt, ap);
-    va_end(ap);
+    wmem_strbuf_append(b, before);
+    put_uint(b, v);
+    wmem_strbuf_append(b, after);
 }
 
 /* "HT #42 HR 72 bpm, SpO2 98 %, 36.85 °C, BP 121/79 mmHg, RR 16": only what the record holds. */
 static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
 {
-    wmem_strbuf_t *b = wmem_strbuf_new(scope, "");
+    wmem_strbuf_t *b = wmem_strbuf_sized_new(scope, 128, 0);
     gboolean first = TRUE;
-    wmem_strbuf_append_printf(b, "HT #%u", s->record_id);
+    wmem_strbuf_append(b, "HT #");
+    put_uint(b, s->record_id);
     if (s->present & WMMP_HEALTH_HAS_HEART_RATE)
-        add_part(b, &first, "HR %u bpm", s->heart_rate);
+        add_part(b, &first, "HR ", s->heart_rate, " bpm");
     if (s->present & WMMP_HEALTH_HAS_PULSE_RATE)
-        add_part(b, &first, "PR %u bpm", s->pulse_rate);
+        add_part(b, &first, "PR ", s->pulse_rate, " bpm");
     if (s->present & WMMP_HEALTH_HAS_SPO2)
-        add_part(b, &first, "SpO2 %u %%", s->spo2);
-    if (s->present & WMMP_HEALTH_HAS_TEMPERATURE)
-        add_part(b, &first, "%s " UTF8_DEGREE_SIGN "C", centi_str(scope, s->temperature_centi));
-    if (s->present & WMMP_HEALTH_HAS_BLOOD_PRESSURE)
-        add_part(b, &first, "BP %u/%u mmHg", s->bp_systolic, s->bp_diastolic);
+        add_part(b, &first, "SpO2 ", s->spo2, " %");
+    if (s->present & WMMP_HEALTH_HAS_TEMPERATURE) {
+        /* 0.01 degC exactly, as centi_str(): 3685 -> "36.85", -5 -> "-0.05" */
+        gint16 t = s->temperature_centi;
+        guint32 a = t < 0 ? (guint32)(-(gint32)t) : (guint32)t;
+        add_part(b, &first, t < 0 ? "-" : "", a / 100, ".");
+        wmem_strbuf_append_c(b, (char)('0' + a % 100 / 10));
+        wmem_strbuf_append_c(b, (char)('0' + a % 10));
+        wmem_strbuf_append(b, " " UTF8_DEGREE_SIGN "C");
+    }
+    if (s->present & WMMP_HEALTH_HAS_BLOOD_PRESSURE) {
+        add_part(b, &first, "BP ", s->bp_systolic, "/");
+        put_uint(b, s->bp_diastolic);
+        wmem_strbuf_append(b, " mmHg");
+    }
     if (s->present & WMMP_HEALTH_HAS_RESP_RATE)
-        add_part(b, &first, "RR %u", s->resp_rate);
+        add_part(b, &first, "RR ", s->resp_rate, "");
     if (s->present & WMMP_HEALTH_HAS_ECG)
-        add_part(b, &first, "ECG %u samples", s->ecg_samples);
+        add_part(b, &first, "ECG ", s->ecg_samples, " samples");
     if (s->labs)
-        add_part(b, &first, "%u lab result%s", s->labs, s->labs == 1 ? "" : "s");
+        add_part(b, &first, "", s->labs, s->labs == 1 ? " lab result" : " lab results");
     if (s->reminders)
-        add_part(b, &first, "%u reminder%s", s->reminders, s->reminders == 1 ? "" : "s");
+        add_part(b, &first, "", s->reminders, s->reminders == 1 ? " reminder" : " reminders");
     return wmem_strbuf_get_str(b);
 }
 
@@ -421,9 +473,10 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum);
 
     const char *summary = summary_str(pinfo->pool, &sum);
-    proto_item_append_text(ti, ": %s", summary);
     if (ctx && ctx->terminal && ctx->terminal[0])
-        proto_item_append_text(ti, " (terminal %s)", ctx->terminal);
+        proto_item_append_text(ti, ": %s (terminal %s)", summary, ctx->terminal);
+    else
+        proto_item_append_text(ti, ": %s", summary);
     col_append_fstr(pinfo->cinfo, COL_INFO, " | %s", summary);
     return len;
 }
@@ -467,7 +520,7 @@ void proto_register_wmmp_health(void)
         { &hf_ecg_count,
           { "Sample count", "wmmp.health.ecg.count", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL } },
         { &hf_ecg_sample,
-          { "Sample", "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0,
+          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0,
             "Raw sample; microvolts = sample x resolution / 1000", HFILL } },
         { &hf_heart_rate,
           { "Heart rate", "wmmp.health.heart_rate", FT_UINT16, BASE_DEC | BASE_UNIT_STRING, UNS(&units_ht_bpm), 0x0,

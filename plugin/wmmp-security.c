@@ -20,9 +20,6 @@
 #include "wmmp_security.h"
 #include "wmmp_tables.h"
 
-/* p_add_proto_data keys (file scope): one snapshot per message of a frame. */
-#define WMMP_KEY_SECURITY_BASE 0x10000
-
 static int hf_digest_status = -1;
 static int hf_digest_expected = -1;
 static int hf_decrypted = -1;
@@ -117,7 +114,7 @@ static void key_records_post_update(void)
     }
 }
 
-/* ---- per-terminal session state, and its per-message snapshot ---- */
+/* ---- per-terminal session state, as each message saw it ---- */
 
 typedef struct {
     gboolean have_timestamp;
@@ -126,30 +123,70 @@ typedef struct {
     guint8 session_key[WMMP_SESSION_KEY_LEN];
 } session_state;
 
-static wmem_map_t *sessions; /* printable serial -> session_state, file scope */
+/* A message that changed its terminal's state (a LOGIN_ACK, a session key), and the state after it. */
+typedef struct {
+    guint32 frame;
+    guint32 msg_index;
+    session_state after;
+} state_change;
 
-static session_state *terminal_state(const char *serial)
+/*
+ * A terminal's state changes only at a few messages, so instead of a snapshot per message (which cost
+ * 80 bytes a message) the changes are kept in first-pass order, i.e. ascending (frame, message index), and
+ * a message sees the state after the last change before it. That is what it saw on the first pass, so
+ * later passes and GUI re-dissection show the same.
+ */
+typedef struct {
+    session_state now;     /* first pass: after the last message dissected */
+    wmem_array_t *changes; /* state_change */
+} terminal_sessions;
+
+static wmem_map_t *sessions; /* printable serial -> terminal_sessions, file scope */
+
+static terminal_sessions *terminal_of(const char *serial)
 {
-    session_state *s = (session_state *)wmem_map_lookup(sessions, serial);
-    if (!s) {
-        s = wmem_new0(wmem_file_scope(), session_state);
-        wmem_map_insert(sessions, wmem_strdup(wmem_file_scope(), serial), s);
+    terminal_sessions *t = (terminal_sessions *)wmem_map_lookup(sessions, serial);
+    if (!t) {
+        t = wmem_new0(wmem_file_scope(), terminal_sessions);
+        t->changes = wmem_array_new(wmem_file_scope(), sizeof(state_change));
+        wmem_map_insert(sessions, wmem_strdup(wmem_file_scope(), serial), t);
     }
-    return s;
+    return t;
 }
 
-/* The state this message saw when first dissected (taken before the message itself changes it). */
-static const session_state *snapshot(packet_info *pinfo, wmmp_dissect_state *st)
+/* The state this message saw when first dissected (before the message itself changes it). */
+static session_state snapshot(packet_info *pinfo, wmmp_dissect_state *st)
 {
-    guint32 key = WMMP_KEY_SECURITY_BASE + st->msg_index;
-    session_state *snap = (session_state *)p_get_proto_data(wmem_file_scope(), pinfo, proto_wmmp, key);
-    if (!snap) {
-        snap = wmem_new0(wmem_file_scope(), session_state);
-        if (!PINFO_FD_VISITED(pinfo))
-            *snap = *terminal_state(st->ctx->terminal);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_wmmp, key, snap);
+    session_state none;
+    const terminal_sessions *t = (const terminal_sessions *)wmem_map_lookup(sessions, st->ctx->terminal);
+    guint lo = 0, hi = t ? wmem_array_get_count(t->changes) : 0;
+    memset(&none, 0, sizeof none);
+    while (lo < hi) { /* the first change not before this message */
+        guint mid = lo + (hi - lo) / 2;
+        const state_change *c = (const state_change *)wmem_array_index(t->changes, mid);
+        if (c->frame < pinfo->num || (c->frame == pinfo->num && c->msg_index < st->msg_index))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return snap;
+    return lo ? ((const state_change *)wmem_array_index(t->changes, lo - 1))->after : none;
+}
+
+/* First pass: the terminal's state after this message (several changes by one message make one entry). */
+static session_state *change_state(packet_info *pinfo, wmmp_dissect_state *st)
+{
+    terminal_sessions *t = terminal_of(st->ctx->terminal);
+    guint n = wmem_array_get_count(t->changes);
+    state_change *last = n ? (state_change *)wmem_array_index(t->changes, n - 1) : NULL;
+    if (!last || last->frame != pinfo->num || last->msg_index != st->msg_index) {
+        state_change c;
+        memset(&c, 0, sizeof c);
+        c.frame = pinfo->num;
+        c.msg_index = st->msg_index;
+        wmem_array_append_one(t->changes, c);
+        last = (state_change *)wmem_array_index(t->changes, n);
+    }
+    return &last->after;
 }
 
 static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
@@ -159,22 +196,26 @@ static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
 
 void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, guint8 result, guint32 timestamp)
 {
-    snapshot(pinfo, st);
     if (PINFO_FD_VISITED(pinfo) || (result != 0 && result != 1))
         return;
-    session_state *s = terminal_state(st->ctx->terminal);
-    s->have_timestamp = TRUE;
-    s->timestamp = timestamp;
+    terminal_sessions *t = terminal_of(st->ctx->terminal);
+    session_state *after = change_state(pinfo, st);
+    t->now.have_timestamp = TRUE;
+    t->now.timestamp = timestamp;
+    *after = t->now;
 }
 
 void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuff_t *tvb, int offset)
 {
-    snapshot(pinfo, st);
     if (PINFO_FD_VISITED(pinfo))
         return;
-    session_state *s = terminal_state(st->ctx->terminal);
-    tvb_memcpy(tvb, s->session_key, offset, WMMP_SESSION_KEY_LEN);
-    s->have_session_key = TRUE;
+    guint8 key[WMMP_SESSION_KEY_LEN];
+    tvb_memcpy(tvb, key, offset, WMMP_SESSION_KEY_LEN); /* may throw: before anything changes */
+    terminal_sessions *t = terminal_of(st->ctx->terminal);
+    session_state *after = change_state(pinfo, st);
+    memcpy(t->now.session_key, key, WMMP_SESSION_KEY_LEN);
+    t->now.have_session_key = TRUE;
+    *after = t->now;
 }
 
 /* ---- digest ---- */
@@ -192,7 +233,7 @@ static wmmp_direction expected_direction(packet_info *pinfo, guint16 cmd)
 void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
                           wmmp_dissect_state *st)
 {
-    const session_state *snap = snapshot(pinfo, st);
+    session_state snap = snapshot(pinfo, st);
     guint16 cmd = st->ctx->command_id;
     wmmp_dissect_tlvs(tvb, offset, WMMP_DIGEST_TLV_LEN, pinfo, tree, st);
 
@@ -202,8 +243,8 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
     if (cmd == (WMMP_CMD_LOGIN | WMMP_ACK_BIT) && len >= WMMP_HEADER_LEN + 5)
         timestamp = tvb_get_ntohl(tvb, WMMP_HEADER_LEN + 1); /* signed with its own timestamp */
     else if (cmd != WMMP_CMD_LOGIN) {
-        have_timestamp = snap->have_timestamp;
-        timestamp = snap->timestamp;
+        have_timestamp = snap.have_timestamp;
+        timestamp = snap.timestamp;
     }
 
     proto_item *pi;
@@ -248,7 +289,7 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
 tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag, packet_info *pinfo,
                                 proto_tree *tree, wmmp_dissect_state *st)
 {
-    const session_state *snap = snapshot(pinfo, st);
+    session_state snap = snapshot(pinfo, st);
     const wmmp_terminal_keys *keys = keys_of(st);
     const guint8 *key;
     if (len == 0)
@@ -259,11 +300,11 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag,
         return NULL;
     }
     if (tag == WMMP_TAG_ENCRYPTED_BODY) {
-        if (!snap->have_session_key) {
+        if (!snap.have_session_key) {
             proto_tree_add_expert(tree, pinfo, &ei_no_session_key, tvb, offset, len);
             return NULL;
         }
-        key = snap->session_key;
+        key = snap.session_key;
     } else {
         if (!keys) {
             proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len,

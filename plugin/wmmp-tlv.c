@@ -375,18 +375,23 @@ static int generic_field(wmmp_value_type type)
     }
 }
 
-/* One TLV whose value lies in the buffer; tag and length items are already in tree. */
-static void dissect_value(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, packet_info *pinfo,
-                          proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st)
+/* What the user table (first) or the dictionary says about a tag; both NULL for an unknown tag. */
+static const char *tag_name(guint16 tag, const user_tag_info **user, const wmmp_tag_info **info)
 {
-    const user_tag_info *user = (const user_tag_info *)g_hash_table_lookup(user_tag_map, GUINT_TO_POINTER(tag));
-    const wmmp_tag_info *info = user ? NULL : wmmp_tag_lookup(tag, (wmmp_dialect)wmmp_pref_dialect);
+    *user = (const user_tag_info *)g_hash_table_lookup(user_tag_map, GUINT_TO_POINTER(tag));
+    *info = *user ? NULL : wmmp_tag_lookup(tag, (wmmp_dialect)wmmp_pref_dialect);
+    return *user ? (*user)->name : *info ? (*info)->name : "Unknown";
+}
+
+/* One TLV whose value lies in the buffer; its item is labelled, tag and length items are in tree. */
+static void dissect_value(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, packet_info *pinfo,
+                          proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st, const user_tag_info *user,
+                          const wmmp_tag_info *info, const char *name)
+{
     wmmp_value_type type = user ? user->type : info ? info->type : WMMP_VT_BYTES;
-    const char *name = user ? user->name : info ? info->name : "Unknown";
     int hf = user ? generic_field(type) : info ? field_of(info) : hf_tlv_value;
     guint width = user ? fixed_width(type) : info ? info->fixed_len : 0;
 
-    proto_item_set_text(tlv_item, "%s (0x%04x)", name, tag);
     if (!user && !info) {
         if (len > 0)
             proto_tree_add_item(tree, hf_tlv_value, tvb, offset, len, ENC_NA);
@@ -425,20 +430,25 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
         guint16 tag = tvb_get_ntohs(tvb, offset);
         guint16 vlen = tvb_get_ntohs(tvb, offset + 2);
         gboolean overrun = vlen > left - 4;
+        const user_tag_info *user = NULL;
+        const wmmp_tag_info *info = NULL;
+        const char *name = overrun ? NULL : tag_name(tag, &user, &info);
         proto_item *tlv_item;
-        proto_tree *tlv_tree = proto_tree_add_subtree(tree, tvb, offset, overrun ? left : 4 + vlen, ett_tlv,
-                                                      &tlv_item, "TLV");
+        /* labelled once, when it is made (a visible tree formats every label) */
+        proto_tree *tlv_tree = overrun ? proto_tree_add_subtree_format(tree, tvb, offset, left, ett_tlv, &tlv_item,
+                                                                       "TLV 0x%04x (truncated)", tag)
+                                       : proto_tree_add_subtree_format(tree, tvb, offset, 4 + vlen, ett_tlv, &tlv_item,
+                                                                       "%s (0x%04x)", name, tag);
         proto_tree_add_item(tlv_tree, hf_tlv_tag, tvb, offset, 2, ENC_BIG_ENDIAN);
         proto_item *len_item = proto_tree_add_item(tlv_tree, hf_tlv_length, tvb, offset + 2, 2, ENC_BIG_ENDIAN);
         if (overrun) {
-            proto_item_set_text(tlv_item, "TLV 0x%04x (truncated)", tag);
             if (left > 4)
                 proto_tree_add_item(tlv_tree, hf_tlv_value, tvb, offset + 4, left - 4, ENC_NA);
             expert_add_info_format(pinfo, len_item, &ei_tlv_overrun, "Length %u runs past the end (%d bytes left)",
                                    vlen, left - 4);
             return;
         }
-        dissect_value(tvb, offset + 4, tag, vlen, pinfo, tlv_tree, tlv_item, st);
+        dissect_value(tvb, offset + 4, tag, vlen, pinfo, tlv_tree, tlv_item, st, user, info, name);
         offset += 4 + vlen;
     }
 }

@@ -19,9 +19,7 @@
 #include "wmmp_tables.h"
 #include "wmmp-int.h"
 
-/* p_add_proto_data keys (the core uses small keys): the frame's message list (file scope) and the
-   number of messages tracked so far in this dissection of the frame (packet scope). */
-#define WMMP_TRACK_KEY_RECORDS 100
+/* p_add_proto_data key (packet scope): the number of messages tracked so far in this dissection of the frame. */
 #define WMMP_TRACK_KEY_COUNTER 101
 
 /* A request that repeats an ANSWERED request more than this long after the last message of that
@@ -50,38 +48,76 @@ typedef struct {
     guint8 kind;
 } wmmp_track_key;
 
-/* One exchange (or one non-last part). Frame numbers are written once and never change. */
-typedef struct {
-    wmmp_track_key key; /* the map key points here */
+/*
+ * One exchange (or one non-last part). Frame numbers and the request time are written once and never
+ * change. Kept compact (a capture holds one per request): times as seconds and nanoseconds, and the
+ * conversation's hash chain inside.
+ */
+typedef struct wmmp_exchange {
+    struct wmmp_exchange *chain; /* next in the conversation's bucket */
+    wmmp_track_key key;
     guint32 req_frame;  /* first transmission */
-    nstime_t req_time;
     guint32 ack_frame;  /* first ACK; 0 = none (yet) */
-    nstime_t last_time; /* latest message of the exchange, for the reuse window */
+    gint32 req_nsecs, last_nsecs;
+    gint64 req_secs;    /* request time */
+    gint64 last_secs;   /* latest message of the exchange, for the reuse window */
 } wmmp_exchange;
 
-typedef enum { ROLE_REQUEST, ROLE_ACK, ROLE_PART } wmmp_role;
+/* A conversation's exchanges by key: a chained hash table that grows with them. */
+typedef struct {
+    wmmp_exchange **buckets;
+    guint size; /* a power of two */
+    guint count;
+} wmmp_exchanges;
 
-/* The first-pass decision about one message, kept in the frame's list in message order. */
-typedef struct wmmp_track_rec {
-    struct wmmp_track_rec *next;
-    guint16 command_id;     /* to check that later passes look at the same message */
-    guint32 sequence;
-    wmmp_role role;
+typedef enum { ROLE_NONE, ROLE_REQUEST, ROLE_ACK, ROLE_PART } wmmp_role;
+
+/*
+ * The first-pass decision about one message. The response time of an ACK is not kept: it is the
+ * frame's time minus the request's, the same on every pass.
+ */
+typedef struct {
     wmmp_exchange *exchange; /* NULL: ACK without request */
+    guint32 sequence;        /* to check that later passes look at the same message */
     guint32 retrans_of;      /* frame of the first transmission (request) or first ACK; 0 if none */
-    nstime_t response_time;  /* ACK with exchange: from the first transmission of the request */
+    guint16 command_id;
+    guint8 role;             /* wmmp_role; ROLE_NONE: no record (yet) */
 } wmmp_track_rec;
 
-static guint wmmp_track_hash(gconstpointer k)
+/*
+ * Where the records live: the first message of each frame in pages of a table indexed by frame number
+ * (24 bytes a message, no per-record allocation or list); the further messages of a frame (several in
+ * one datagram or TCP segment, rare) in a tree keyed by frame and position. Exchanges are carved from
+ * slabs. All of it is file scope and forgotten with the capture (track_init()).
+ */
+#define PAGE_BITS 10
+#define PAGE_SIZE (1u << PAGE_BITS)
+#define SLAB_SIZE 512
+
+static wmmp_track_rec **pages;
+static guint n_pages;
+static wmem_tree_t *more_recs;
+static wmmp_exchange *slab;
+static guint slab_used = SLAB_SIZE;
+
+static void track_init(void)
 {
-    const wmmp_track_key *key = (const wmmp_track_key *)k;
-    return key->sequence ^ ((guint)key->command << 16) ^ ((guint)key->part << 3) ^
-           ((guint)key->direction << 1) ^ key->kind;
+    pages = NULL;
+    n_pages = 0;
+    more_recs = wmem_tree_new(wmem_file_scope());
+    slab = NULL;
+    slab_used = SLAB_SIZE;
 }
 
-static gboolean wmmp_track_equal(gconstpointer a, gconstpointer b)
+static guint wmmp_track_hash(const wmmp_track_key *key)
 {
-    const wmmp_track_key *x = (const wmmp_track_key *)a, *y = (const wmmp_track_key *)b;
+    guint h = key->sequence ^ ((guint)key->command << 16) ^ ((guint)key->part << 3) ^ ((guint)key->direction << 1) ^
+              key->kind;
+    return h ^ (h >> 15); /* sequences step by one: spread them over the low bits too */
+}
+
+static gboolean wmmp_track_equal(const wmmp_track_key *x, const wmmp_track_key *y)
+{
     return x->sequence == y->sequence && x->command == y->command && x->part == y->part &&
            x->direction == y->direction && x->kind == y->kind;
 }
@@ -97,27 +133,83 @@ static guint8 requester_direction(const packet_info *pinfo, gboolean is_ack)
     return ((c < 0) != is_ack) ? 1 : 2;
 }
 
-static wmem_map_t *conversation_exchanges(packet_info *pinfo)
+static wmmp_exchanges *conversation_exchanges(packet_info *pinfo)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
-    wmem_map_t *map = (wmem_map_t *)conversation_get_proto_data(conv, proto_wmmp);
+    wmmp_exchanges *map = (wmmp_exchanges *)conversation_get_proto_data(conv, proto_wmmp);
     if (!map) {
-        map = wmem_map_new(wmem_file_scope(), wmmp_track_hash, wmmp_track_equal);
+        map = wmem_new0(wmem_file_scope(), wmmp_exchanges);
+        map->size = 16;
+        map->buckets = wmem_alloc0_array(wmem_file_scope(), wmmp_exchange *, map->size);
         conversation_add_proto_data(conv, proto_wmmp, map);
     }
     return map;
 }
 
-static wmmp_exchange *new_exchange(wmem_map_t *map, const wmmp_track_key *key, packet_info *pinfo)
+/* The exchange now in use for key (the latest one made with it), or NULL. */
+static wmmp_exchange *lookup_exchange(const wmmp_exchanges *map, const wmmp_track_key *key)
 {
-    wmmp_exchange *ex = wmem_new0(wmem_file_scope(), wmmp_exchange);
+    for (wmmp_exchange *ex = map->buckets[wmmp_track_hash(key) & (map->size - 1)]; ex; ex = ex->chain)
+        if (wmmp_track_equal(&ex->key, key))
+            return ex;
+    return NULL;
+}
+
+static void grow(wmmp_exchanges *map)
+{
+    guint size = map->size * 2;
+    wmmp_exchange **buckets = wmem_alloc0_array(wmem_file_scope(), wmmp_exchange *, size);
+    for (guint i = 0; i < map->size; i++) {
+        wmmp_exchange *ex = map->buckets[i];
+        while (ex) {
+            wmmp_exchange *next = ex->chain;
+            guint b = wmmp_track_hash(&ex->key) & (size - 1);
+            ex->chain = buckets[b];
+            buckets[b] = ex;
+            ex = next;
+        }
+    }
+    wmem_free(wmem_file_scope(), map->buckets);
+    map->buckets = buckets;
+    map->size = size;
+}
+
+static wmmp_exchange *new_exchange(wmmp_exchanges *map, const wmmp_track_key *key, packet_info *pinfo)
+{
+    wmmp_exchange *ex;
+    if (slab_used == SLAB_SIZE) {
+        slab = wmem_alloc_array(wmem_file_scope(), wmmp_exchange, SLAB_SIZE);
+        slab_used = 0;
+    }
+    ex = &slab[slab_used++];
+    memset(ex, 0, sizeof *ex);
     ex->key = *key;
     ex->req_frame = pinfo->num;
-    ex->req_time = pinfo->abs_ts;
-    ex->last_time = pinfo->abs_ts;
-    /* Replaces an older exchange with the same key; that one stays valid for its frames. */
-    wmem_map_insert(map, &ex->key, ex);
+    ex->req_secs = ex->last_secs = pinfo->abs_ts.secs;
+    ex->req_nsecs = ex->last_nsecs = pinfo->abs_ts.nsecs;
+    /* Replaces an older exchange with the same key, which stays valid for its frames. */
+    guint b = wmmp_track_hash(key) & (map->size - 1);
+    wmmp_exchange **link = &map->buckets[b];
+    while (*link && !wmmp_track_equal(&(*link)->key, key))
+        link = &(*link)->chain;
+    if (*link) {
+        ex->chain = (*link)->chain;
+        *link = ex;
+        return ex;
+    }
+    ex->chain = map->buckets[b];
+    map->buckets[b] = ex;
+    if (++map->count > map->size)
+        grow(map);
     return ex;
+}
+
+static nstime_t req_time(const wmmp_exchange *ex)
+{
+    nstime_t t;
+    t.secs = (time_t)ex->req_secs;
+    t.nsecs = ex->req_nsecs;
+    return t;
 }
 
 /* First pass: decide what this message is and update the conversation state. */
@@ -127,7 +219,7 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
     gboolean last_part = !ctx->fragment_part || ctx->fragment_number == ctx->fragment_total;
     wmmp_track_key key;
     wmmp_exchange *ex;
-    wmem_map_t *map = conversation_exchanges(pinfo);
+    wmmp_exchanges *map = conversation_exchanges(pinfo);
 
     memset(&key, 0, sizeof key);
     key.sequence = ctx->sequence;
@@ -141,7 +233,7 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
     } else {
         rec->role = is_ack ? ROLE_ACK : ROLE_REQUEST;
     }
-    ex = (wmmp_exchange *)wmem_map_lookup(map, &key);
+    ex = lookup_exchange(map, &key);
 
     if (rec->role == ROLE_ACK) {
         rec->exchange = ex;
@@ -151,14 +243,16 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
             ex->ack_frame = pinfo->num;
         else
             rec->retrans_of = ex->ack_frame; /* duplicate ACK */
-        nstime_delta(&rec->response_time, &pinfo->abs_ts, &ex->req_time);
-        ex->last_time = pinfo->abs_ts;
+        ex->last_secs = pinfo->abs_ts.secs;
+        ex->last_nsecs = pinfo->abs_ts.nsecs;
         return;
     }
 
     if (ex && ex->ack_frame != 0) {
-        nstime_t since;
-        nstime_delta(&since, &pinfo->abs_ts, &ex->last_time);
+        nstime_t since, last;
+        last.secs = (time_t)ex->last_secs;
+        last.nsecs = ex->last_nsecs;
+        nstime_delta(&since, &pinfo->abs_ts, &last);
         if (since.secs >= WMMP_REUSE_WINDOW_SECS)
             ex = NULL; /* a new exchange reusing the sequence number */
     }
@@ -166,38 +260,59 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
         ex = new_exchange(map, &key, pinfo);
     } else {
         rec->retrans_of = ex->req_frame; /* also after the ACK: the ACK was lost */
-        ex->last_time = pinfo->abs_ts;
+        ex->last_secs = pinfo->abs_ts.secs;
+        ex->last_nsecs = pinfo->abs_ts.nsecs;
     }
     rec->exchange = ex;
+}
+
+/* The slot of the n-th tracked message of frame num; NULL when absent and not to be created. */
+static wmmp_track_rec *record_slot(guint32 num, guint n, gboolean create)
+{
+    if (n > 0) {
+        guint32 k[2] = { num, n };
+        wmem_tree_key_t key[] = { { 2, k }, { 0, NULL } };
+        wmmp_track_rec *rec = (wmmp_track_rec *)wmem_tree_lookup32_array(more_recs, key);
+        if (!rec && create) {
+            rec = wmem_new0(wmem_file_scope(), wmmp_track_rec);
+            wmem_tree_insert32_array(more_recs, key, rec);
+        }
+        return rec;
+    }
+    guint page = num >> PAGE_BITS;
+    if (page >= n_pages) {
+        if (!create)
+            return NULL;
+        guint grown = MAX(page + 1, n_pages * 2);
+        pages = (wmmp_track_rec **)wmem_realloc(wmem_file_scope(), pages, grown * sizeof *pages);
+        memset(pages + n_pages, 0, (grown - n_pages) * sizeof *pages);
+        n_pages = grown;
+    }
+    if (!pages[page]) {
+        if (!create)
+            return NULL;
+        pages[page] = wmem_alloc0_array(wmem_file_scope(), wmmp_track_rec, PAGE_SIZE);
+    }
+    return &pages[page][num & (PAGE_SIZE - 1)];
 }
 
 /* The record of the n-th tracked message of this frame, creating it on the first pass. */
 static wmmp_track_rec *message_record(packet_info *pinfo, const wmmp_msg_ctx *ctx)
 {
     guint n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_TRACK_KEY_COUNTER));
-    wmmp_track_rec *rec = (wmmp_track_rec *)p_get_proto_data(wmem_file_scope(), pinfo, proto_wmmp,
-                                                              WMMP_TRACK_KEY_RECORDS);
-    wmmp_track_rec *last = NULL;
-    guint i;
+    gboolean first = !PINFO_FD_VISITED(pinfo);
+    wmmp_track_rec *rec;
 
     p_set_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_TRACK_KEY_COUNTER, GUINT_TO_POINTER(n + 1));
-    for (i = 0; rec && i < n; i++) {
-        last = rec;
-        rec = rec->next;
-    }
-    if (rec || i < n) /* found, or the list is shorter than expected */
-        return (rec && rec->command_id == ctx->command_id && rec->sequence == ctx->sequence) ? rec : NULL;
-    if (PINFO_FD_VISITED(pinfo))
+    rec = record_slot(pinfo->num, n, first);
+    if (rec && rec->role != ROLE_NONE) /* found */
+        return (rec->command_id == ctx->command_id && rec->sequence == ctx->sequence) ? rec : NULL;
+    if (!first)
         return NULL; /* not seen on the first pass (e.g. preferences differ): show nothing */
 
-    rec = wmem_new0(wmem_file_scope(), wmmp_track_rec);
     rec->command_id = ctx->command_id;
     rec->sequence = ctx->sequence;
     track_first_pass(pinfo, ctx, rec);
-    if (last)
-        last->next = rec;
-    else
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_wmmp, WMMP_TRACK_KEY_RECORDS, rec);
     return rec;
 }
 
@@ -238,23 +353,26 @@ gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             proto_item_set_generated(it);
         }
         break;
-    case ROLE_ACK:
+    case ROLE_ACK: {
         if (!rec->exchange) {
             it = proto_tree_add_expert(tree, pinfo, &ei_wmmp_ack_without_request, tvb, 0, 0);
             proto_item_set_generated(it);
             break;
         }
+        nstime_t requested = req_time(rec->exchange), response_time;
+        nstime_delta(&response_time, &pinfo->abs_ts, &requested);
         it = proto_tree_add_uint(tree, hf_wmmp_response_to, tvb, 0, 0, rec->exchange->req_frame);
         proto_item_set_generated(it);
-        it = proto_tree_add_time(tree, hf_wmmp_response_time, tvb, 0, 0, &rec->response_time);
+        it = proto_tree_add_time(tree, hf_wmmp_response_time, tvb, 0, 0, &response_time);
         proto_item_set_generated(it);
         if (tap) {
             tap->has_response_time = TRUE;
-            tap->response_time = rec->response_time;
+            tap->response_time = response_time;
             tap->request_frame = rec->exchange->req_frame;
         }
         break;
-    case ROLE_PART:
+    }
+    default: /* ROLE_PART */
         break;
     }
 
@@ -303,4 +421,5 @@ void wmmp_tracking_register(void)
 
     proto_register_field_array(proto_wmmp, hf, array_length(hf));
     expert_register_field_array(expert, ei, array_length(ei));
+    register_init_routine(track_init);
 }

@@ -1,0 +1,114 @@
+/*
+ * The CoAP baseline of the dissection benchmark: reads a WMMP capture made by wmmp-emulate (classic pcap,
+ * Ethernet/IPv4/UDP) and writes its CoAP twin: the same number of datagrams, the same timestamps, the
+ * same addresses, and UDP payloads of the same length, where every WMMP request (to port 9992) becomes a
+ * confirmable POST /hr and every WMMP ACK (from port 9992) the piggybacked 2.04 Changed that answers it
+ * (same Message ID and token, derived from the WMMP Sequence_ID). Port 9992 becomes CoAP's 5683.
+ *
+ *   bench_coap_twin WMMP.pcap COAP.pcap
+ *
+ * So tshark's CoAP dissector gets the same message count, the same sizes and the same request/response
+ * pairing work as the WMMP dissector does on the original.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap_writer.h"
+
+#define WMMP_PORT 9992u
+#define COAP_PORT 5683u
+
+static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* A CoAP message of exactly len bytes (at least its header, options and payload marker) into out. */
+static size_t coap_message(uint8_t *out, size_t len, int request, uint32_t seq)
+{
+    size_t n = 0;
+    out[n++] = (uint8_t)(0x40 | (request ? 0x00 : 0x20) | 4); /* version 1, CON or ACK, token length 4 */
+    out[n++] = request ? 0x02 : 0x44;                          /* POST, or 2.04 Changed */
+    out[n++] = (uint8_t)(seq >> 8);                            /* Message ID */
+    out[n++] = (uint8_t)seq;
+    out[n++] = (uint8_t)(seq >> 24); /* token */
+    out[n++] = (uint8_t)(seq >> 16);
+    out[n++] = (uint8_t)(seq >> 8);
+    out[n++] = (uint8_t)seq;
+    if (request) {
+        out[n++] = 0xB2; /* Uri-Path (11), 2 bytes */
+        out[n++] = 'h';
+        out[n++] = 'r';
+        out[n++] = 0x11; /* Content-Format (12), 1 byte: 42 application/octet-stream */
+        out[n++] = 42;
+    }
+    if (len > n + 1) {
+        out[n++] = 0xFF; /* payload marker, then the payload */
+        for (size_t i = 0; n < len; i++)
+            out[n++] = (uint8_t)(i * 31u + seq);
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: bench_coap_twin WMMP.pcap COAP.pcap\n");
+        return 2;
+    }
+    FILE *in = fopen(argv[1], "rb");
+    if (!in) {
+        perror(argv[1]);
+        return 1;
+    }
+    uint8_t gh[24], rh[16];
+    static uint8_t frame[70000], coap[70000];
+    wmmp_pcap out;
+    if (fread(gh, sizeof gh, 1, in) != 1 || le32(gh) != 0xA1B2C3D4u || le32(gh + 20) != 1) {
+        fprintf(stderr, "%s: not a little-endian microsecond Ethernet pcap\n", argv[1]);
+        return 1;
+    }
+    if (wmmp_pcap_open(&out, argv[2]) != WMMP_PCAP_OK) {
+        perror(argv[2]);
+        return 1;
+    }
+    unsigned long long written = 0, skipped = 0;
+    while (fread(rh, sizeof rh, 1, in) == 1) {
+        uint32_t incl = le32(rh + 8);
+        if (incl > sizeof frame || fread(frame, incl, 1, in) != 1) {
+            fprintf(stderr, "%s: truncated record\n", argv[1]);
+            return 1;
+        }
+        const uint8_t *ip = frame + 14;
+        size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
+        if (incl < 14 + 20 || be16(frame + 12) != 0x0800 || ip[9] != 17 || incl < 14 + ihl + 8) {
+            skipped++;
+            continue;
+        }
+        const uint8_t *udp = ip + ihl;
+        size_t payload_len = be16(udp + 4) - 8u;
+        const uint8_t *payload = udp + 8;
+        wmmp_pcap_endpoint src = { be32(ip + 12), be16(udp) }, dst = { be32(ip + 16), be16(udp + 2) };
+        int request = dst.port == WMMP_PORT;
+        uint32_t seq = payload_len >= 8 ? be32(payload + 4) : 0;
+        if (src.port == WMMP_PORT)
+            src.port = COAP_PORT;
+        if (dst.port == WMMP_PORT)
+            dst.port = COAP_PORT;
+        size_t n = coap_message(coap, payload_len, request, seq);
+        wmmp_pcap_time ts = { le32(rh), le32(rh + 4) };
+        if (wmmp_pcap_write_udp(&out, ts, &src, &dst, coap, n) != WMMP_PCAP_OK) {
+            perror(argv[2]);
+            return 1;
+        }
+        written++;
+    }
+    fclose(in);
+    if (wmmp_pcap_close(&out) != WMMP_PCAP_OK) {
+        perror(argv[2]);
+        return 1;
+    }
+    fprintf(stderr, "bench_coap_twin: %llu CoAP datagrams written, %llu frames skipped\n", written, skipped);
+    return 0;
+}
