@@ -44,7 +44,8 @@ for ((round = 1; round <= rounds; round++)); do
     echo "== round $round/$rounds: $t (scale $scale)" | tee -a "$out/tests.log" >&2
     if WMMP_RELIABILITY_SCALE=$scale WMMP_RELIABILITY_SEED=$((round * 1000)) WMMP_RELIABILITY_RESULTS=$results \
        python3 -B tests/reliability/reliability_tests.py --platform "$build/emulator/wmmp-platform" \
-         --terminal "$build/emulator/wmmp-terminal" --keys captures/wmmp-keys.txt --source-dir . "$t" \
+         --terminal "$build/emulator/wmmp-terminal" \
+         --emulate "$build/emulator/wmmp-emulate" --keys captures/wmmp-keys.txt --source-dir . "$t" \
          >>"$out/tests.log" 2>&1; then
       echo "$t passed" >>"$verdicts"
     else

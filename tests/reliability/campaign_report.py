@@ -99,8 +99,12 @@ def main(argv):
                        ("Security.test_logs_hold_no_secrets", ("log_lines", "secrets_checked", "found"))):
         rs = by.get(name)
         if rs:
+            def show(k):
+                if k.endswith("_result"):  # result codes: the values seen, not a sum
+                    return "/".join(str(v) for v in sorted({r.get(k) for r in rs}, key=str))
+                return str(round(total(rs, k), 1))
             out.append("%s (%d runs): %s" % (name, len(rs), ", ".join(
-                "%s %s" % (k.replace("_", " "), round(total(rs, k), 1)) for k in keys)))
+                "%s %s" % (k.replace("_", " "), show(k)) for k in keys)))
     print("\n".join(out))
     return 0
 
