@@ -61,7 +61,13 @@
  *     are ignored, its last part answered like the whole request. A delayed copy of a part older than the
  *     last one accepted (overtaken by its successor) is ignored, so that a late part 1 does not restart
  *     the transfer.
- *   - duplicate_cache 0 is treated as 1: a fragmented ACK is served from its cache entry.
+ *   - duplicate_cache 0 is treated as 1: a fragmented ACK is served from its cache entry. The default is
+ *     small (4): a requester has one request in flight, so only its last request is retransmitted, and
+ *     a platform keeps a link per terminal (an entry costs about 150 bytes with its ACK). A copy delayed
+ *     by more than 3 later exchanges is served as new: records are stored once anyway (primary key),
+ *     heartbeats and configuration are idempotent, and a late LOGIN copy starts a session as a replay
+ *     does (the terminal logs in again). Nothing older is dropped instead: a restarted terminal sends
+ *     its LOGIN with the same Sequence_ID and, its digest timestamp being 0, the same bytes.
  *
  * Fragments
  *   - Receiving a fragmented request: every part but the last is answered by a send-next control, a
@@ -1193,7 +1199,7 @@ void wmmp_link_config_default(wmmp_link_config *cfg, wmmp_direction side)
     cfg->response_timeout_ms = 3000;
     cfg->retries = 3;
     cfg->failure_threshold = 3;
-    cfg->duplicate_cache = 64;
+    cfg->duplicate_cache = 4;
 }
 
 wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_config *cfg,

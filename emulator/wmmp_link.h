@@ -60,7 +60,7 @@ typedef struct {
     emu_ms response_timeout_ms;   /* profile default 3000 (TLV 0x0107) */
     unsigned retries;             /* retransmissions after the first send; default 3 (TLV 0x0108) */
     unsigned failure_threshold;   /* requests in a row that exhaust their retries; default 3 */
-    unsigned duplicate_cache;     /* answered Sequence_IDs remembered for duplicates; default 64 */
+    unsigned duplicate_cache;     /* answered Sequence_IDs remembered for duplicates; default 4 */
 } wmmp_link_config;
 
 /* The defaults above. */
