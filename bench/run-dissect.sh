@@ -9,7 +9,8 @@
 #
 #   --messages N   capture size (default 1000000); the session scenario gives 8 messages per 3 records
 #   --runs R       runs per case (default 5)
-#   --cases LIST   comma-separated subset of: data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap
+#   --cases LIST   comma-separated subset of: data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap,
+#                  wmmpnh (the plugin with its health-record sub-dissector disabled: the protocol layer alone)
 #   --work DIR     captures and outputs (default /dev/shm/wmmp-bench, else $TMPDIR)
 #   --build DIR    Release build to use (default build/bench, configured and built here)
 #
@@ -24,7 +25,7 @@ src=$PWD
 
 messages=1000000
 runs=5
-cases=data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap
+cases=data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap,wmmpnh
 work=
 build=
 while [[ $# -gt 0 ]]; do
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     --cases) cases=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run-dissect: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -120,6 +121,7 @@ measure fulldata "$full" -d udp.port==9992,data
 measure fullkeys "$full" -o "uat:wmmp_keys:$keys"
 measure coapdata "$coap" -d udp.port==5683,data
 measure coap "$coap"
+measure wmmpnh "$digest" --disable-protocol wmmp.health
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() { # name baseline what target
@@ -147,6 +149,7 @@ row fulldata "" "data, --security full capture" ""
 row fullkeys fulldata "WMMP plugin + keys, --security full (verified + decrypted)" "time ≤ 1.6"
 row coapdata "" "CoAP twin as data (-d udp.port==5683,data)" ""
 row coap coapdata "CoAP dissector on the CoAP twin" ""
+row wmmpnh data "WMMP plugin without the health-record sub-dissector" ""
 if [[ -n ${wall[coap]:-} && -n ${wall[wmmp]:-} ]]; then
   echo
   awk -v w="${wall[wmmp]}" -v c="${wall[coap]}" -v wd="${wall[data]:-0}" -v cd="${wall[coapdata]:-0}" \

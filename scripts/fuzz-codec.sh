@@ -9,7 +9,8 @@
 #   -B  the clang build of fuzz/ (default build/fuzz; configured and built when missing)
 #   -H  harnesses to run (default all: header body tlv health fragment decrypt message keys platform terminal)
 #   -o  where crashing inputs go (default fuzz-findings); copy them to fuzz/regressions/<harness>/ and add a
-#       test in tests/unit/test_fuzz_regressions.c once fixed
+#       test in tests/unit/test_fuzz_regressions.c once fixed. Inputs slower than 10 s (slow-unit-*) are
+#       kept there too and counted, not failed
 #   -r  also write the figures (a Markdown table) to this file
 #   -j  parallel libFuzzer jobs per harness (default 1)
 #
@@ -76,7 +77,10 @@ for h in $harnesses; do
   corpus="$build/corpus/$h"
   mkdir -p "$corpus" "$work/seeds/$h"
   log="$work/$h.log"
-  before=$(ls "$findings" | { grep -c "^$h-" || true; })
+  # crash-, leak-, timeout- and oom- artifacts are failures; slow-unit- ones (over 10 s, e.g. on a busy
+  # machine) are kept and counted apart
+  before=$(ls "$findings" | { grep -c "^$h-\(crash\|leak\|timeout\|oom\)-" || true; })
+  slow_before=$(ls "$findings" | { grep -c "^$h-slow-unit-" || true; })
   start=$(date +%s)
   # -jobs > 1 runs workers with their own logs (fuzz-N.log); their stats are summed below
   set +e
@@ -93,25 +97,26 @@ for h in $harnesses; do
   cov=$(cat "${logs[@]}" | { grep -o 'cov: [0-9]*' || true; } | awk '{if ($2 > m) m = $2} END {print m + 0}')
   seeds=$(ls "$work/seeds/$h" | wc -l)
   size=$(ls "$corpus" | wc -l)
-  after=$(ls "$findings" | { grep -c "^$h-" || true; })
+  after=$(ls "$findings" | { grep -c "^$h-\(crash\|leak\|timeout\|oom\)-" || true; })
   crashes=$((after - before))
+  slow=$(($(ls "$findings" | { grep -c "^$h-slow-unit-" || true; }) - slow_before))
   if grep -q "ERROR: \(AddressSanitizer\|UndefinedBehaviorSanitizer\|LeakSanitizer\|libFuzzer\)\|runtime error:" "${logs[@]}"; then
     [[ $crashes -eq 0 ]] && crashes=1
     grep -m3 -h "ERROR:\|runtime error:\|SUMMARY:" "${logs[@]}" >&2 || true
     cp "$log" "$findings/$h-$(date +%Y%m%d-%H%M%S).log"
   fi
   rm -f "$work"/fuzz-*.log
-  rows+=("| $h | $execs | $elapsed s | $((execs / (elapsed > 0 ? elapsed : 1)))/s | $cov | $seeds | $size | $crashes |")
+  rows+=("| $h | $execs | $elapsed s | $((execs / (elapsed > 0 ? elapsed : 1)))/s | $cov | $seeds | $size | $slow | $crashes |")
   total_execs=$((total_execs + execs)) total_secs=$((total_secs + elapsed)) total_crashes=$((total_crashes + crashes))
-  echo "fuzz $h: $execs executions in $elapsed s, coverage $cov, corpus $size (seeds $seeds), crashes $crashes" >&2
+  echo "fuzz $h: $execs executions in $elapsed s, coverage $cov, corpus $size (seeds $seeds), slow inputs $slow, crashes $crashes" >&2
 done
 
 {
   echo "libFuzzer + ASan + UBSan, $secs s per harness, $jobs job(s), $(date -u +%Y-%m-%d), $(clang --version | head -n 1)"
   echo
-  echo "| harness | executions | time | rate | coverage (edges) | seeds | corpus after | crashes |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| harness | executions | time | rate | coverage (edges) | seeds | corpus after | slow inputs | crashes |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
-  echo "| **total** | **$total_execs** | **$total_secs s** | | | | | **$total_crashes** |"
+  echo "| **total** | **$total_execs** | **$total_secs s** | | | | | | **$total_crashes** |"
 } | tee ${report:+"$report"}
 [[ $total_crashes -eq 0 ]]
