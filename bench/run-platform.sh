@@ -138,8 +138,9 @@ run_case load32k 10000 5 333
 run_case load42k 10000 5 250
 run_case load52k 10000 5 200
 run_case latency 10000 1 667
-# logins are spread at 2,000 a second (each commits a session row on its own)
-run_case scale1k 1000 5 5000 2000
+# starts spread over at least one record interval (even load), and at no more than 2,000 logins a second
+# (each login commits a session row on its own)
+run_case scale1k 1000 5 5000 5000
 run_case scale10k 10000 5 5000 5000
 run_case scale50k 50000 5 5000 25000
 

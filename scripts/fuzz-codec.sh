@@ -9,7 +9,7 @@
 #   -B  the clang build of fuzz/ (default build/fuzz; configured and built when missing)
 #   -H  harnesses to run (default all: header body tlv health fragment decrypt message keys platform terminal)
 #   -o  where crashing inputs go (default fuzz-findings); copy them to fuzz/regressions/<harness>/ and add a
-#       test in tests/unit/test_fuzz_regressions.c once fixed. Inputs slower than 10 s (slow-unit-*) are
+#       unit test beside the fixed code. Inputs slower than 10 s (slow-unit-*) are
 #       kept there too and counted, not failed
 #   -r  also write the figures (a Markdown table) to this file
 #   -j  parallel libFuzzer jobs per harness (default 1)
