@@ -7,7 +7,7 @@
 #
 #   --cases LIST   comma-separated subset of: load32k, load42k, load52k, latency, scale1k, scale10k, scale50k
 #   --seconds S    how long all terminals send at once (default 20; starts are spread over 5 s before, for
-#                  the scale cases over N / 2,000 s)
+#                  the scale cases over the longer of one record interval and N / 2,000 s)
 #
 # "Messages" are acknowledged requests: HEART_BEAT and TRANSPARENT_DATA (health records) answered by the
 # platform, counted by the load generator as the ACKs it received (LOGIN/LOGOUT are counted too, but are
