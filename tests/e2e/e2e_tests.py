@@ -23,6 +23,10 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wmmp_testlib as testlib  # noqa: E402
+from wmmp_testlib import free_port  # noqa: E402
+
 CONFIG = argparse.Namespace()
 SERIAL = "A00MS8011390002S"
 FIGURE4 = ["LOGIN", "LOGIN_ACK", "HEART_BEAT", "HEART_BEAT_ACK", "CONFIG_SET", "CONFIG_SET_ACK",
@@ -31,22 +35,12 @@ COMMANDS = {1: "LOGIN", 2: "LOGOUT", 3: "HEART_BEAT", 4: "TRANSPARENT_DATA", 5: 
             7: "CONFIG_TRAP", 8: "REGISTER", 0xA: "CONFIG_REQ", 0xB: "REMOTE_CTRL", 0xC: "DOWNLOAD_INFO",
             0xD: "FILE_REQ", 0xE: "SECURITY_CONFIG", 0xF: "TRANSPARENT_CMD"}
 # Fast protocol timings for loopback
-FAST_TERMINAL = ["--heartbeat-ms", "1000", "--record-interval-ms", "50", "--response-timeout-ms", "250",
-                 "--retries", "8"]
-FAST_PLATFORM = ["--heartbeat", "5", "--response-timeout-ms", "250", "--retries", "8"]
+FAST_TERMINAL = testlib.FAST_TERMINAL
 
 
 def command_name(cmd):
     name = COMMANDS.get(cmd & 0x7FFF, "0x%04x" % cmd)
     return name + "_ACK" if cmd & 0x8000 else name
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def pcap_payloads(path):
@@ -79,51 +73,9 @@ def wmmp_commands(path):
     return [command_name(struct.unpack(">H", p[2:4])[0]) for p in pcap_payloads(path) if len(p) >= 28]
 
 
-class Platform:
-    """wmmp-platform on free loopback ports with a temporary database."""
-
-    def __init__(self, tmp, extra=(), name="platform"):
-        self.udp_port = free_port(socket.SOCK_DGRAM)
-        self.tcp_port = free_port(socket.SOCK_STREAM)
-        self.db = os.path.join(tmp, name + ".db")
-        self.log = os.path.join(tmp, name + ".log")
-        self.out = os.path.join(tmp, name + ".out")
-        args = [CONFIG.platform, "--listen", "127.0.0.1", "--udp-port", str(self.udp_port), "--tcp-port",
-                str(self.tcp_port), "--keys", CONFIG.keys, "--db", self.db] + FAST_PLATFORM + list(extra)
-        with open(self.out, "wb") as out, open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("wmmp-platform exited with %d:\n%s" % (self.proc.returncode, self.stderr()))
-            if "listening on" in self.stderr():
-                return
-            time.sleep(0.05)
-        self.proc.kill()
-        self.proc.wait()
-        raise AssertionError("wmmp-platform did not start:\n" + self.stderr())
-
-    def stderr(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def stdout(self):
-        with open(self.out, errors="replace") as f:
-            return f.read()
-
-    def address(self, tcp=False):
-        return "127.0.0.1:%d" % (self.tcp_port if tcp else self.udp_port)
-
-    def stop(self, timeout=30):
-        """SIGTERM, then its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("wmmp-platform did not exit within %d s of SIGTERM:\n%s" % (timeout, self.stderr()))
+def Platform(tmp, extra=(), name="platform"):
+    """wmmp-platform on free loopback ports with a temporary database and the example keys."""
+    return testlib.Platform(CONFIG.platform, tmp, CONFIG.keys, extra, name)
 
 
 def run(args, timeout=100):

@@ -33,28 +33,21 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import wmmp_testlib as testlib  # noqa: E402
 import wmmp_wire as w  # noqa: E402
+from wmmp_testlib import free_port  # noqa: E402
 
 CONFIG = argparse.Namespace()
 SCALE = float(os.environ.get("WMMP_RELIABILITY_SCALE", "1"))
 RESULTS = os.environ.get("WMMP_RELIABILITY_RESULTS")
 SEED = int(os.environ.get("WMMP_RELIABILITY_SEED", "0"))  # added to every --seed (campaign rounds differ)
-FAST_TERMINAL = ["--heartbeat-ms", "1000", "--record-interval-ms", "50", "--response-timeout-ms", "250",
-                 "--retries", "8", "--ecg-seconds", "1"]
-FAST_PLATFORM = ["--heartbeat", "5", "--response-timeout-ms", "250", "--retries", "8"]
+FAST_TERMINAL = testlib.FAST_TERMINAL + ["--ecg-seconds", "1"]
 HOSTILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wmmp_hostile.py")
 
 
 def records_n(base):
     return max(1, int(round(base * SCALE)))
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def report(test, **figures):
@@ -95,69 +88,9 @@ def rss_kb(pid, field="VmRSS"):
     return 0
 
 
-class Platform:
-    """wmmp-platform on loopback ports (free ones unless given) with its database in tmp."""
-
-    def __init__(self, tmp, keys, extra=(), name="platform", udp_port=None, tcp_port=None, db=None):
-        self.tmp, self.keys, self.extra, self.name = tmp, keys, list(extra), name
-        self.udp_port = udp_port or free_port(socket.SOCK_DGRAM)
-        self.tcp_port = tcp_port or free_port(socket.SOCK_STREAM)
-        self.db = db or os.path.join(tmp, name + ".db")
-        self.runs = 0
-        self.start()
-
-    def start(self):
-        self.runs += 1
-        self.log = os.path.join(self.tmp, "%s-%d.log" % (self.name, self.runs))
-        self.out = os.path.join(self.tmp, "%s-%d.out" % (self.name, self.runs))
-        args = [CONFIG.platform, "--listen", "127.0.0.1", "--udp-port", str(self.udp_port), "--tcp-port",
-                str(self.tcp_port), "--keys", self.keys, "--db", self.db] + FAST_PLATFORM + self.extra
-        with open(self.out, "wb") as out, open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("wmmp-platform exited with %d:\n%s" % (self.proc.returncode, self.stderr()))
-            if "listening on" in self.stderr():
-                return
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError("wmmp-platform did not start:\n" + self.stderr())
-
-    def stderr(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def stdout(self):
-        with open(self.out, errors="replace") as f:
-            return f.read()
-
-    def address(self, tcp=False):
-        return "127.0.0.1:%d" % (self.tcp_port if tcp else self.udp_port)
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError("wmmp-platform did not exit within %d s of SIGTERM" % timeout)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-    def stats(self):
-        """The counters of the exit line (after stop())."""
-        line = [l for l in self.stdout().splitlines() if "records stored" in l]
-        if not line:
-            return {}
-        out = {}
-        for m in re.finditer(r"([a-zA-Z][a-zA-Z /-]*?) (\d+)", line[-1]):
-            out[m.group(1).strip().split(": ")[-1]] = int(m.group(2))
-        return out
+def Platform(tmp, keys, extra=(), **kw):
+    """wmmp-platform on loopback (tests/wmmp_testlib.py), restartable on the same ports and database."""
+    return testlib.Platform(CONFIG.platform, tmp, keys, extra, **kw)
 
 
 def terminal_args(platform, keyfile, serial, spool, records, extra=(), tcp=False):

@@ -8,7 +8,11 @@ import hashlib
 import os
 import socket
 import struct
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wmmp_testlib import crc16, crc32, tlv  # noqa: E402,F401 (crc32 for the tests that import this module)
 
 HEADER_LEN = 28
 VERSION = 0x0300
@@ -39,10 +43,6 @@ class Keys:
             return [cls(l) for l in f if l.startswith('"')]
 
 
-def tlv(tag, value):
-    return struct.pack(">HH", tag, len(value)) + value
-
-
 def header(total, cmd, seq, flag, serial, version=VERSION, reserved=0):
     s = serial.encode() if isinstance(serial, str) else serial
     return struct.pack(">HHIHBB", total, cmd, seq & 0xFFFFFFFF, version, flag, reserved) + s[:16].ljust(16, b"\0")
@@ -70,20 +70,6 @@ def parse_header(m):
         return None
     total, cmd, seq, ver, flag, res = struct.unpack(">HHIHBB", m[:12])
     return {"total": total, "cmd": cmd, "seq": seq, "version": ver, "flag": flag, "serial": m[12:28]}
-
-
-def crc16(data):
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc
-
-
-def crc32(data):
-    import zlib
-    return zlib.crc32(data) & 0xFFFFFFFF
 
 
 def health_record(record_id, measured_at=None, heart_rate=72, spo2=98, temp_centi=3685, ecg=()):

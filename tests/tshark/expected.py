@@ -2,8 +2,12 @@
 the tests state their expectations independently of tshark's output. Change both files together.
 """
 
+import os
 import struct
-import zlib
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wmmp_testlib import crc16, crc32, tlv  # noqa: E402,F401 (used here and by the tests' star import)
 
 T0 = 1767225600            # 2026-01-01T00:00:00Z, first packet of every capture
 STEP = 0.1                 # seconds between consecutive packets
@@ -70,24 +74,6 @@ def command_id(name):
     if name.endswith("_ACK"):
         return CMD[name[:-4]] | ACK
     return CMD[name]
-
-
-def crc16(data):
-    """CRC-16/CCITT-FALSE (profile section 13)."""
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc
-
-
-def crc32(data):
-    return zlib.crc32(data) & 0xFFFFFFFF
-
-
-def tlv(tag, value):
-    return struct.pack(">HH", tag, len(value)) + value
 
 
 def sync_tlvs():
