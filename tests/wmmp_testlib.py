@@ -4,13 +4,16 @@ fast timing options of the emulator programs, and a wmmp-platform process on loo
 Imported by tests/e2e, tests/reliability and tests/tshark (each puts tests/ on sys.path).
 """
 
+import argparse
 import os
 import re
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
+import unittest
 import zlib
 
 # short heartbeats and timeouts, so that tests finish in seconds (the profile's defaults are minutes)
@@ -110,3 +113,17 @@ class Platform:
         for m in re.finditer(r"([a-zA-Z][a-zA-Z /-]*?) (\d+)", line[-1]):
             out[m.group(1).strip().split(": ")[-1]] = int(m.group(2))
         return out
+
+
+def main(config, required, optional=()):
+    """Fills config from --OPTION VALUE arguments (as ctest passes them), then runs the tests named in the
+    remaining arguments (Class.test_name)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    for opt in required:
+        parser.add_argument("--" + opt, required=True)
+    for opt in optional:
+        parser.add_argument("--" + opt, default=None)
+    args, rest = parser.parse_known_args()
+    for key, value in vars(args).items():
+        setattr(config, key, value)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

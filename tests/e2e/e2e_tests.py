@@ -378,15 +378,5 @@ class Tshark(E2E):
         self.assertDigestsGood(rows, 12)
 
 
-def main():
-    parser = argparse.ArgumentParser(add_help=False)
-    for opt in ("platform", "terminal", "emulate", "keys", "source-dir", "build-dir"):
-        parser.add_argument("--" + opt, required=True)
-    args, rest = parser.parse_known_args()
-    for key, value in vars(args).items():
-        setattr(CONFIG, key, value)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    testlib.main(CONFIG, ("platform", "terminal", "emulate", "keys", "source-dir", "build-dir"))

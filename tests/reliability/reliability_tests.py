@@ -644,16 +644,5 @@ class Faults(Base):
                stored_at_kill=len(stored_at_kill), ids_skipped_by_crash=len(missing))
 
 
-def main():
-    parser = argparse.ArgumentParser(add_help=False)
-    for opt in ("platform", "terminal", "keys", "source-dir"):
-        parser.add_argument("--" + opt, required=True)
-    parser.add_argument("--emulate", default=None)
-    args, rest = parser.parse_known_args()
-    for key, value in vars(args).items():
-        setattr(CONFIG, key, value)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    testlib.main(CONFIG, ("platform", "terminal", "keys", "source-dir"), ("emulate",))
