@@ -37,7 +37,6 @@ typedef struct {
     fake_env fe; /* first */
     platform *p;
     wmmp_link *l;
-    size_t next;
     uint32_t ts;
 } harness;
 
@@ -75,30 +74,20 @@ static void t_failure(void *user, wmmp_link *l) { (void)user, (void)l; }
 
 static const wmmp_link_callbacks t_cb = { t_request, t_ack, t_failed, t_failure, NULL };
 
-/* Hands every message sent so far to its destination (messages to the stranger are dropped). */
-static void pump(harness *h)
+/* A sent message to its destination (messages to the stranger are dropped). */
+static void deliver(void *ctx, const fake_sent *s)
 {
-    while (h->next < h->fe.n_sent) {
-        fake_sent *s = &h->fe.sent[h->next++];
-        if (s->peer == TO_PLATFORM)
-            platform_receive(h->p, TERMINAL, s->msg, s->len);
-        else if (s->peer == TERMINAL)
-            wmmp_link_receive(h->l, s->msg, s->len);
-    }
-    if (h->fe.n_sent > FAKE_ENV_MAX_SENT / 2) {
-        fake_env_clear_sent(&h->fe);
-        h->next = 0;
-    }
+    harness *h = ctx;
+    if (s->peer == TO_PLATFORM)
+        platform_receive(h->p, TERMINAL, s->msg, s->len);
+    else if (s->peer == TERMINAL)
+        wmmp_link_receive(h->l, s->msg, s->len);
 }
 
+static void pump(harness *h) { fake_env_deliver(&h->fe, deliver, h); }
+
 /* Time passes in steps of up to 250 ms, what was sent meanwhile delivered after each step. */
-static void advance(harness *h, emu_ms ms)
-{
-    for (emu_ms done = 0; done < ms; done += 250) {
-        fake_env_advance(&h->fe, ms - done < 250 ? ms - done : 250);
-        pump(h);
-    }
-}
+static void advance(harness *h, emu_ms ms) { fake_env_advance_delivering(&h->fe, ms, 250, deliver, h); }
 
 static void login(harness *h)
 {
@@ -157,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         LLVMFuzzerInitialize(NULL, NULL);
     uint8_t mode = fuzz_u8(&in);
     fake_env_init(&h.fe, 7);
-    h.next = 0;
+    h.fe.recycle = 1;
     h.ts = 0;
     platform_config pc = { 0 };
     pc.keys = &kr;

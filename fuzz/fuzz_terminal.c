@@ -39,7 +39,6 @@ typedef struct {
     fake_env fe; /* first */
     terminal *t;
     wmmp_link *pl; /* the platform side */
-    size_t next;
     int auto_answer;
     wmmp_header last; /* the terminal's last request */
     int have_last;
@@ -100,29 +99,20 @@ static void p_failed(void *user, wmmp_link *l, uint16_t cmd, uint32_t seq, void 
 static void p_failure(void *user, wmmp_link *l) { (void)user, (void)l; }
 static const wmmp_link_callbacks p_cb = { p_request, p_ack, p_failed, p_failure, NULL };
 
-static void pump(harness *h)
+/* A sent message to its destination. */
+static void deliver(void *ctx, const fake_sent *s)
 {
-    while (h->next < h->fe.n_sent) {
-        fake_sent *s = &h->fe.sent[h->next++];
-        if (s->peer == TO_PLATFORM)
-            wmmp_link_receive(h->pl, s->msg, s->len);
-        else if (s->peer == TO_TERMINAL)
-            terminal_receive(h->t, s->msg, s->len);
-    }
-    if (h->fe.n_sent > FAKE_ENV_MAX_SENT / 2) {
-        fake_env_clear_sent(&h->fe);
-        h->next = 0;
-    }
+    harness *h = ctx;
+    if (s->peer == TO_PLATFORM)
+        wmmp_link_receive(h->pl, s->msg, s->len);
+    else if (s->peer == TO_TERMINAL)
+        terminal_receive(h->t, s->msg, s->len);
 }
 
+static void pump(harness *h) { fake_env_deliver(&h->fe, deliver, h); }
+
 /* Time passes in steps of up to 250 ms, what was sent meanwhile delivered after each step. */
-static void advance(harness *h, emu_ms ms)
-{
-    for (emu_ms done = 0; done < ms; done += 250) {
-        fake_env_advance(&h->fe, ms - done < 250 ? ms - done : 250);
-        pump(h);
-    }
-}
+static void advance(harness *h, emu_ms ms) { fake_env_advance_delivering(&h->fe, ms, 250, deliver, h); }
 
 static void empty_spool(void)
 {
@@ -170,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     empty_spool();
     uint8_t mode = fuzz_u8(&in);
     fake_env_init(&h.fe, 11);
-    h.next = 0;
+    h.fe.recycle = 1;
     h.auto_answer = !(mode & 0x80);
     h.have_last = 0;
 

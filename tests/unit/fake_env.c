@@ -94,6 +94,25 @@ void fake_env_clear_sent(fake_env *fe)
     for (size_t i = 0; i < fe->n_sent; i++)
         free(fe->sent[i].msg);
     fe->n_sent = 0;
+    fe->delivered = 0;
+}
+
+void fake_env_deliver(fake_env *fe, fake_deliver_fn deliver, void *ctx)
+{
+    while (fe->delivered < fe->n_sent) {
+        const fake_sent *s = &fe->sent[fe->delivered++];
+        deliver(ctx, s);
+    }
+    if (fe->recycle && fe->n_sent > FAKE_ENV_MAX_SENT / 2)
+        fake_env_clear_sent(fe);
+}
+
+void fake_env_advance_delivering(fake_env *fe, emu_ms ms, emu_ms step, fake_deliver_fn deliver, void *ctx)
+{
+    for (emu_ms done = 0; done < ms; done += step) {
+        fake_env_advance(fe, ms - done < step ? ms - done : step);
+        fake_env_deliver(fe, deliver, ctx);
+    }
 }
 
 void fake_env_free(fake_env *fe) { fake_env_clear_sent(fe); }

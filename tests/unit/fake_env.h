@@ -34,6 +34,8 @@ typedef struct {
     uint64_t rng;
     fake_sent sent[FAKE_ENV_MAX_SENT];
     size_t n_sent;
+    size_t delivered;     /* sent[] before this index went through fake_env_deliver() (or are to be skipped) */
+    int recycle;          /* fake_env_deliver() clears sent[] once half full: for long runs that never read it */
     fake_timer timers[FAKE_ENV_MAX_TIMERS];
     size_t n_timers;
     emu_timer next_id;
@@ -47,6 +49,12 @@ void fake_env_free(fake_env *fe);
 void fake_env_advance(fake_env *fe, emu_ms ms);
 /* Forgets the recorded messages. */
 void fake_env_clear_sent(fake_env *fe);
+/* Called by fake_env_deliver() for each recorded message, in the order sent. */
+typedef void (*fake_deliver_fn)(void *ctx, const fake_sent *s);
+/* Passes every message recorded since the last delivery (and what delivering them sends) to deliver. */
+void fake_env_deliver(fake_env *fe, fake_deliver_fn deliver, void *ctx);
+/* Moves the clock forward by ms in steps of at most step ms, delivering what was sent after each step. */
+void fake_env_advance_delivering(fake_env *fe, emu_ms ms, emu_ms step, fake_deliver_fn deliver, void *ctx);
 /* Pending timers. */
 size_t fake_env_timers(const fake_env *fe);
 

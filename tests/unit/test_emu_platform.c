@@ -46,7 +46,6 @@ typedef struct {
     platform *p;
     tterm t[N_TERMS];
     char peers[16]; /* [i]: terminal i -> platform; [4 + 2i + a]: the platform -> terminal i at address a */
-    size_t next;    /* first message of fe.sent not delivered yet */
     size_t log_lines, secret_lines, session_lines;
 } harness;
 
@@ -117,27 +116,22 @@ static void term_link(harness *h, int i, const char *serial, const wmmp_terminal
     wmmp_link_set_security(h->t[i].l, lv);
 }
 
-/* Delivers every message sent so far (and what that causes) to its destination. */
-static void pump(harness *h)
+/* A sent message to its destination. */
+static void deliver(void *ctx, const fake_sent *s)
 {
-    while (h->next < h->fe.n_sent) {
-        fake_sent *s = &h->fe.sent[h->next++];
-        for (int i = 0; i < N_TERMS; i++) {
-            if (s->peer == to_platform(h, i))
-                platform_receive(h->p, term_peer(h, i), s->msg, s->len);
-            else if ((s->peer == term_addr(h, i, 0) || s->peer == term_addr(h, i, 1)) && h->t[i].l)
-                wmmp_link_receive(h->t[i].l, s->msg, s->len);
-        }
+    harness *h = ctx;
+    for (int i = 0; i < N_TERMS; i++) {
+        if (s->peer == to_platform(h, i))
+            platform_receive(h->p, term_peer(h, i), s->msg, s->len);
+        else if ((s->peer == term_addr(h, i, 0) || s->peer == term_addr(h, i, 1)) && h->t[i].l)
+            wmmp_link_receive(h->t[i].l, s->msg, s->len);
     }
 }
 
-static void advance(harness *h, emu_ms ms)
-{
-    for (emu_ms done = 0; done < ms; done += 100) {
-        fake_env_advance(&h->fe, ms - done < 100 ? ms - done : 100);
-        pump(h);
-    }
-}
+/* Delivers every message sent so far (and what that causes) to its destination. */
+static void pump(harness *h) { fake_env_deliver(&h->fe, deliver, h); }
+
+static void advance(harness *h, emu_ms ms) { fake_env_advance_delivering(&h->fe, ms, 100, deliver, h); }
 
 /* Messages sent to terminal i since message index from. */
 static size_t sent_to(harness *h, int i, size_t from)
@@ -388,7 +382,7 @@ static void test_register_by_imei(void)
     platform_receive(h->p, term_peer(h, 0), reg->msg, reg->len);
     CU_ASSERT_EQUAL(sent_to(h, 0, before), 1);
     CU_ASSERT_EQUAL(platform_get_stats(h->p)->registrations, 1);
-    h->next = h->fe.n_sent;
+    h->fe.delivered = h->fe.n_sent;
 
     /* an IMEI the keys file does not know: result 2 */
     memcpy(rg.imei, "869999999999999", 16);
@@ -501,7 +495,7 @@ static void test_record_stored_once(void)
     size_t before = h->fe.n_sent;
     platform_receive(h->p, term_peer(h, 0), req->msg, req->len);
     CU_ASSERT_EQUAL(sent_to(h, 0, before), 1);
-    h->next = h->fe.n_sent;
+    h->fe.delivered = h->fe.n_sent;
     CU_ASSERT_EQUAL(records_of(h, 5), 1);
     CU_ASSERT_EQUAL(platform_get_stats(h->p)->records_stored, 1);
 
@@ -860,7 +854,7 @@ static void test_hostile_input(void)
     CU_ASSERT(st->rejected_malformed + st->rejected_bad_digest + st->rejected_unknown_terminal >= 2000);
     CU_ASSERT_EQUAL(db_int(h, "SELECT COUNT(*) FROM records"), 1);
     CU_ASSERT_EQUAL(platform_sessions(h->p), 1);
-    h->next = h->fe.n_sent;
+    h->fe.delivered = h->fe.n_sent;
     CU_ASSERT_EQUAL(send_record(h, 0, 12), 0); /* still in business */
     CU_ASSERT_EQUAL(db_int(h, "SELECT COUNT(*) FROM records"), 2);
     teardown(h);
@@ -878,7 +872,7 @@ static void test_counters_persist(void)
     h->p = platform_new(&h->fe.env, &h->cfg, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h->p);
     CU_ASSERT_EQUAL(platform_get_stats(h->p)->records_stored, 0); /* this run's */
-    h->next = h->fe.n_sent;
+    h->fe.delivered = h->fe.n_sent;
     CU_ASSERT_EQUAL(login(h, 0), 0);
     CU_ASSERT_EQUAL(send_record(h, 0, 2), 0);
     platform_shutdown(h->p);
