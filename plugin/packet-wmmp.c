@@ -62,10 +62,10 @@ static int hf_file_data = -1;
 static int hf_security_operation = -1;
 static int hf_fragment_control = -1;
 
-static gint ett_wmmp = -1;
-static gint ett_header = -1;
-static gint ett_safe_flag = -1;
-static gint ett_body = -1;
+static int ett_wmmp = -1;
+static int ett_header = -1;
+static int ett_safe_flag = -1;
+static int ett_body = -1;
 
 static expert_field ei_truncated_header = EI_INIT;
 static expert_field ei_length_too_small = EI_INIT;
@@ -83,7 +83,7 @@ static dissector_handle_t wmmp_udp_handle;
 static dissector_handle_t wmmp_tcp_handle;
 static heur_dissector_list_t user_data_heur_list;
 static dissector_table_t user_data_table;
-static gboolean pref_desegment = TRUE;
+static wmmp_pref_bool pref_desegment = true;
 
 static const value_string crc_status_vals[] = {
     { 1, "Good" },
@@ -96,12 +96,12 @@ static int *const safe_flag_bits[] = {
     &hf_safe_flag_reserved, NULL
 };
 
-static void format_version(gchar *buf, guint32 v)
+static void format_version(char *buf, uint32_t v)
 {
     snprintf(buf, ITEM_LABEL_LENGTH, "%u.%u (0x%04x)", v >> 8, v & 0xFF, v);
 }
 
-gboolean wmmp_sent_to_platform(packet_info *pinfo)
+bool wmmp_sent_to_platform(packet_info *pinfo)
 {
     /* The platform listens on the WMMP ports; a terminal talks from an ephemeral one. */
     range_t *range = prefs_get_range_value("wmmp", pinfo->ptype == PT_TCP ? "tcp.port" : "udp.port");
@@ -111,9 +111,9 @@ gboolean wmmp_sent_to_platform(packet_info *pinfo)
 }
 
 /* Position of the next message in this frame (several may share a TCP segment or a datagram). */
-static guint next_message_index(packet_info *pinfo)
+static unsigned next_message_index(packet_info *pinfo)
 {
-    guint count = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_KEY_MSG_COUNT));
+    unsigned count = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_KEY_MSG_COUNT));
     p_add_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_KEY_MSG_COUNT, GUINT_TO_POINTER(count + 1));
     return count;
 }
@@ -128,9 +128,9 @@ static void dissect_tlvs_after(tvbuff_t *tvb, int offset, int end, packet_info *
 /* The result byte that starts most ACKs. */
 static int dissect_result(tvbuff_t *tvb, int offset, proto_tree *tree, packet_info *pinfo, wmmp_dissect_state *st)
 {
-    guint8 result = tvb_get_guint8(tvb, offset);
+    uint8_t result = tvb_get_uint8(tvb, offset);
     proto_tree_add_item(tree, hf_result, tvb, offset, 1, ENC_BIG_ENDIAN);
-    st->ctx->has_result = TRUE;
+    st->ctx->has_result = true;
     st->ctx->result = result;
     col_append_fstr(pinfo->cinfo, COL_INFO, " result=%s", val_to_str_const(result, wmmp_result_vals, "Unknown"));
     /* An error ACK lists the rejected tags, each with length 0. */
@@ -142,15 +142,15 @@ static int dissect_result(tvbuff_t *tvb, int offset, proto_tree *tree, packet_in
 static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset, int end, packet_info *pinfo,
                                   proto_tree *tree)
 {
-    guint16 crc = tvb_get_ntohs(tvb, crc_offset);
+    uint16_t crc = tvb_get_ntohs(tvb, crc_offset);
     int off = tlv_offset;
     while (end - off >= 4) {
-        guint16 tag = tvb_get_ntohs(tvb, off);
-        guint16 len = tvb_get_ntohs(tvb, off + 2);
+        uint16_t tag = tvb_get_ntohs(tvb, off);
+        uint16_t len = tvb_get_ntohs(tvb, off + 2);
         if (len > end - off - 4)
             break;
         if (tag == WMMP_TAG_USER_DATA) {
-            guint16 computed = wmmp_crc16(tvb_get_ptr(tvb, off + 4, len), len);
+            uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, off + 4, len), len);
             proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, crc_offset, 2,
                                                  computed == crc ? 1 : 2);
             proto_item_set_generated(pi);
@@ -166,11 +166,11 @@ static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset,
 static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info *pinfo, proto_tree *tree,
                                 wmmp_dissect_state *st)
 {
-    guint32 transaction = tvb_get_ntohl(tvb, offset);
-    guint8 status = tvb_get_guint8(tvb, offset + 4);
-    guint16 crc = tvb_get_ntohs(tvb, offset + 5);
-    guint32 file_offset = tvb_get_ntohl(tvb, offset + 7);
-    guint16 block_len = tvb_get_ntohs(tvb, offset + 11);
+    uint32_t transaction = tvb_get_ntohl(tvb, offset);
+    uint8_t status = tvb_get_uint8(tvb, offset + 4);
+    uint16_t crc = tvb_get_ntohs(tvb, offset + 5);
+    uint32_t file_offset = tvb_get_ntohl(tvb, offset + 7);
+    uint16_t block_len = tvb_get_ntohs(tvb, offset + 11);
     proto_tree_add_item(tree, hf_file_transaction, tvb, offset, 4, ENC_BIG_ENDIAN);
     proto_tree_add_item(tree, hf_file_status, tvb, offset + 4, 1, ENC_BIG_ENDIAN);
     proto_item *crc_item = proto_tree_add_item(tree, hf_crc16, tvb, offset + 5, 2, ENC_BIG_ENDIAN);
@@ -181,11 +181,11 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
     if (block_len > end - offset) {
         expert_add_info_format(pinfo, len_item, &ei_file_length, "Block length %u exceeds the %d bytes left",
                                block_len, end - offset);
-        block_len = (guint16)(end - offset);
+        block_len = (uint16_t)(end - offset);
     }
     if (block_len > 0)
         proto_tree_add_item(tree, hf_file_data, tvb, offset, block_len, ENC_NA);
-    guint16 computed = wmmp_crc16(tvb_get_ptr(tvb, offset, block_len), block_len);
+    uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, offset, block_len), block_len);
     proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, offset - 8, 2, computed == crc ? 1 : 2);
     proto_item_set_generated(pi);
     if (computed != crc)
@@ -198,7 +198,7 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
         st->eo->block_length = block_len;
         st->eo->data = tvb_memdup(pinfo->pool, tvb, offset, block_len);
         st->eo->transaction_id = transaction;
-        st->eo->has_transaction = TRUE;
+        st->eo->has_transaction = true;
     }
     return offset + block_len;
 }
@@ -207,7 +207,7 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
 static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo, proto_tree *tree,
                           wmmp_dissect_state *st)
 {
-    guint16 cmd = st->ctx->command_id;
+    uint16_t cmd = st->ctx->command_id;
     int need = wmmp_command_prefix_len(cmd);
     if (need <= 0)
         return offset;
@@ -223,15 +223,15 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
         proto_tree_add_item(tree, hf_login_sync_crc, tvb, offset + 8, 4, ENC_BIG_ENDIAN);
         return offset + 12;
     case WMMP_CMD_LOGIN | WMMP_ACK_BIT: {
-        guint8 result = tvb_get_guint8(tvb, offset);
+        uint8_t result = tvb_get_uint8(tvb, offset);
         dissect_result(tvb, offset, tree, pinfo, st);
-        st->tag_list_context = FALSE;
+        st->tag_list_context = false;
         proto_tree_add_item(tree, hf_login_timestamp, tvb, offset + 1, 4, ENC_TIME_SECS | ENC_BIG_ENDIAN);
         wmmp_security_login_ack(pinfo, st, result, tvb_get_ntohl(tvb, offset + 1));
         return offset + 5;
     }
     case WMMP_CMD_LOGOUT: {
-        guint8 reason = tvb_get_guint8(tvb, offset);
+        uint8_t reason = tvb_get_uint8(tvb, offset);
         proto_tree_add_item(tree, hf_logout_reason, tvb, offset, 1, ENC_BIG_ENDIAN);
         col_append_fstr(pinfo->cinfo, COL_INFO, " reason=%s",
                         val_to_str_const(reason, wmmp_logout_reason_vals, "Unknown"));
@@ -272,7 +272,7 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
     }
 }
 
-static gboolean is_fragment_part_body(guint8 flag, tvbuff_t *tvb, int offset, int len)
+static bool is_fragment_part_body(uint8_t flag, tvbuff_t *tvb, int offset, int len)
 {
     /* Bit 0x10 without ENCRYPTION marks a part; its body is one 0x4008 TLV (profile section 8). */
     return (flag & WMMP_FLAG_ENCRYPTED_OR_FRAGMENT) && !(flag & WMMP_FLAG_ENCRYPTION) && len >= 4 &&
@@ -283,7 +283,7 @@ void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
                        wmmp_dissect_state *st)
 {
     int end = offset + len;
-    guint16 cmd = st->ctx->command_id;
+    uint16_t cmd = st->ctx->command_id;
     /* Requests that ask for values list tags with length 0. */
     st->tag_list_context = cmd == WMMP_CMD_CONFIG_GET || cmd == WMMP_CMD_CONFIG_REQ;
     if (len <= 0)
@@ -302,7 +302,7 @@ void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
     if (tlvs < 0)
         return;
     if (cmd == WMMP_CMD_DOWNLOAD_INFO)
-        st->is_download_info = TRUE;
+        st->is_download_info = true;
     dissect_tlvs_after(tvb, tlvs, end, pinfo, tree, st);
 }
 
@@ -311,18 +311,18 @@ void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     heur_dtbl_entry_t *hdtbl_entry;
     if (tvb_reported_length(tvb) == 0)
         return;
-    if (dissector_try_payload_new(user_data_table, tvb, pinfo, tree, TRUE, st->ctx))
+    if (dissector_try_payload_with_data(user_data_table, tvb, pinfo, tree, true, st->ctx))
         return;
     dissector_try_heuristic(user_data_heur_list, tvb, pinfo, tree, &hdtbl_entry, st->ctx);
 }
 
 /* Classifies the message with the codec (one definition of the profile's class and mismatch rules). */
-static void add_class(tvbuff_t *tvb, int msg_len, int body_end, gboolean has_digest, packet_info *pinfo,
+static void add_class(tvbuff_t *tvb, int msg_len, int body_end, bool has_digest, packet_info *pinfo,
                       proto_tree *tree, wmmp_tap_info *tap)
 {
     wmmp_message m;
     memset(&m, 0, sizeof m);
-    const guint8 *bytes = tvb_get_ptr(tvb, 0, msg_len);
+    const uint8_t *bytes = tvb_get_ptr(tvb, 0, msg_len);
     wmmp_header_decode(bytes, (size_t)msg_len, &m.hdr);
     m.msg = bytes;
     m.body = bytes + WMMP_HEADER_LEN;
@@ -351,7 +351,7 @@ static void queue_taps(packet_info *pinfo, wmmp_tap_info *tap, wmmp_dissect_stat
 static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
     int avail = tvb_reported_length(tvb);
-    guint msg_index = next_message_index(pinfo);
+    unsigned msg_index = next_message_index(pinfo);
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "WMMP");
     if (msg_index == 0)
         col_clear(pinfo->cinfo, COL_INFO);
@@ -367,11 +367,11 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
         return avail;
     }
 
-    guint16 total = tvb_get_ntohs(tvb, 0);
-    guint16 cmd = tvb_get_ntohs(tvb, 2);
-    guint32 seq = tvb_get_ntohl(tvb, 4);
-    guint16 version = tvb_get_ntohs(tvb, 8);
-    guint8 flag = tvb_get_guint8(tvb, 10);
+    uint16_t total = tvb_get_ntohs(tvb, 0);
+    uint16_t cmd = tvb_get_ntohs(tvb, 2);
+    uint32_t seq = tvb_get_ntohl(tvb, 4);
+    uint16_t version = tvb_get_ntohs(tvb, 8);
+    uint8_t flag = tvb_get_uint8(tvb, 10);
 
     wmmp_msg_ctx *ctx = wmem_new0(pinfo->pool, wmmp_msg_ctx);
     wmmp_tap_info *tap = wmem_new0(pinfo->pool, wmmp_tap_info);
@@ -411,7 +411,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
         expert_add_info(pinfo, cmd_item, &ei_unknown_command);
     if ((version >> 8) != 2 && (version >> 8) != 3)
         expert_add_info(pinfo, ver_item, &ei_bad_version);
-    if (tvb_get_guint8(tvb, 11) != 0)
+    if (tvb_get_uint8(tvb, 11) != 0)
         expert_add_info(pinfo, res_item, &ei_reserved);
 
     int msg_len = total;
@@ -425,16 +425,16 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
         msg_len = avail;
     }
     proto_item_set_len(ti, msg_len);
-    if ((guint)msg_len > tvb_captured_length(tvb))
+    if ((unsigned)msg_len > tvb_captured_length(tvb))
         msg_len = tvb_captured_length(tvb); /* snapped capture: dissect what is there */
 
     /* Where the body ends: before the digest TLV when DIGEST is set and it is there. */
     int body_end = msg_len;
-    gboolean has_digest = FALSE;
+    bool has_digest = false;
     if (flag & WMMP_FLAG_DIGEST) {
         if (msg_len >= WMMP_HEADER_LEN + WMMP_DIGEST_TLV_LEN &&
             tvb_get_ntohs(tvb, msg_len - 20) == WMMP_TAG_DIGEST && tvb_get_ntohs(tvb, msg_len - 18) == 16) {
-            has_digest = TRUE;
+            has_digest = true;
             body_end = msg_len - WMMP_DIGEST_TLV_LEN;
         } else {
             proto_tree_add_expert(wmmp_tree, pinfo, &ei_digest_missing, tvb, 10, 1);
@@ -445,7 +445,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
                             wmmp_is_fragment_control(flag, tvb_get_ptr(tvb, WMMP_HEADER_LEN, body_len), (size_t)body_len);
     add_class(tvb, msg_len, body_end, has_digest, pinfo, htree, tap);
     if (ctx->fragment_control) {
-        proto_item *pi = proto_tree_add_boolean(wmmp_tree, hf_fragment_control, tvb, WMMP_HEADER_LEN, body_len, TRUE);
+        proto_item *pi = proto_tree_add_boolean(wmmp_tree, hf_fragment_control, tvb, WMMP_HEADER_LEN, body_len, true);
         proto_item_set_generated(pi);
     }
 
@@ -476,7 +476,7 @@ static int dissect_wmmp_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         int left = len - offset;
         int msg_len = left;
         if (left >= WMMP_HEADER_LEN && tvb_bytes_exist(tvb, offset, 2)) {
-            guint16 total = tvb_get_ntohs(tvb, offset);
+            uint16_t total = tvb_get_ntohs(tvb, offset);
             if (total >= WMMP_HEADER_LEN && total < left)
                 msg_len = total;
         }
@@ -487,9 +487,9 @@ static int dissect_wmmp_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return len;
 }
 
-static guint get_wmmp_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
+static unsigned get_wmmp_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
-    guint total = tvb_get_ntohs(tvb, offset);
+    unsigned total = tvb_get_ntohs(tvb, offset);
     /* A length below the header cannot frame the stream: show the header as one malformed message. */
     return total < WMMP_HEADER_LEN ? WMMP_HEADER_LEN : total;
 }
@@ -505,30 +505,30 @@ static int dissect_wmmp_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return tvb_reported_length(tvb);
 }
 
-static gboolean looks_like_wmmp(tvbuff_t *tvb, guint available)
+static bool looks_like_wmmp(tvbuff_t *tvb, unsigned available)
 {
     if (tvb_captured_length(tvb) < WMMP_HEADER_LEN)
-        return FALSE;
+        return false;
     return wmmp_header_plausible(tvb_get_ptr(tvb, 0, WMMP_HEADER_LEN), available) != 0;
 }
 
-static gboolean dissect_wmmp_heur_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static wmmp_heur_bool dissect_wmmp_heur_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (!looks_like_wmmp(tvb, tvb_reported_length(tvb)))
-        return FALSE;
+        return false;
     dissect_wmmp_udp(tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
-static gboolean dissect_wmmp_heur_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static wmmp_heur_bool dissect_wmmp_heur_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     /* A TCP segment may hold only the start of a message: any length up to the 16-bit maximum is plausible. */
     if (!looks_like_wmmp(tvb, WMMP_MAX_MESSAGE))
-        return FALSE;
+        return false;
     conversation_t *conv = find_or_create_conversation(pinfo);
     conversation_set_dissector(conv, wmmp_tcp_handle);
     dissect_wmmp_tcp(tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 void proto_register_wmmp(void)
@@ -573,7 +573,7 @@ void proto_register_wmmp(void)
                                     VALS(wmmp_register_op_vals), 0, NULL, HFILL } },
         { &hf_register_serial, { "Assigned serial", "wmmp.register.serial", FT_STRINGZPAD, BASE_NONE, NULL, 0,
                                  NULL, HFILL } },
-        { &hf_crc16, { "CRC-16", "wmmp.crc16", FT_UINT16, BASE_HEX, NULL, 0, "CRC-16/CCITT-FALSE of the data",
+        { &hf_crc16, { "CRC-16", "wmmp.crc16", FT_UINT16, BASE_HEX, NULL, 0, "CRC-16/CCITT-false of the data",
                        HFILL } },
         { &hf_crc16_status, { "CRC-16 status", "wmmp.crc16.status", FT_UINT8, BASE_DEC, VALS(crc_status_vals), 0,
                               NULL, HFILL } },
@@ -591,7 +591,7 @@ void proto_register_wmmp(void)
         { &hf_fragment_control, { "Fragment control", "wmmp.fragment_control", FT_BOOLEAN, BASE_NONE, NULL, 0,
                                   "A send-next or abort message of a fragmented transfer, not an ACK", HFILL } },
     };
-    static gint *ett[] = { &ett_wmmp, &ett_header, &ett_safe_flag, &ett_body };
+    static int *ett[] = { &ett_wmmp, &ett_header, &ett_safe_flag, &ett_body };
     static ei_register_info ei[] = {
         { &ei_truncated_header, { "wmmp.header.truncated", PI_MALFORMED, PI_ERROR,
                                   "Truncated header: fewer than 28 bytes", EXPFILL } },

@@ -1,4 +1,5 @@
-/* The entry points Wireshark 4.0 looks for in a dissector plugin. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The entry points Wireshark looks for in a dissector plugin, for the release it is built against. */
 #include <wireshark.h>
 
 #include <epan/packet.h>
@@ -10,9 +11,10 @@
 #define WMMP_PLUGIN_VERSION "0.0.0"
 #endif
 
-WS_DLL_PUBLIC_DEF const gchar plugin_version[] = WMMP_PLUGIN_VERSION;
-WS_DLL_PUBLIC_DEF const int plugin_want_major = 4;
-WS_DLL_PUBLIC_DEF const int plugin_want_minor = 0;
+/* Wireshark loads a plugin only into the major.minor release it was built for (the ABI changes between). */
+WS_DLL_PUBLIC_DEF const char plugin_version[] = WMMP_PLUGIN_VERSION;
+WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
 
@@ -23,3 +25,13 @@ void plugin_register(void)
     proto_register_plugin(&wmmp);
     proto_register_plugin(&health);
 }
+
+#ifdef WMMP_WS_PLUGIN_DESCRIBE
+/* Newer releases ask what kind of plugin this is (tshark -G plugins shows it). */
+WS_DLL_PUBLIC uint32_t plugin_describe(void);
+
+uint32_t plugin_describe(void)
+{
+    return WS_PLUGIN_DESC_DISSECTOR;
+}
+#endif

@@ -38,21 +38,21 @@ int wmmp_eo_tap = -1;
 typedef struct {
     char *signature;     /* the announcement's fields, to recognise a re-sent DOWNLOAD_INFO; NULL if none */
     char *name;
-    guint32 limit;       /* bytes accepted: the announced length, else the cap; 0 disables the image */
-    gboolean has_length, has_crc32;
-    guint32 crc32;
-    guint8 *buf;         /* received bytes, `size` allocated */
-    guint8 *have;        /* one bit per byte of buf: received */
-    guint32 size, present, end;
-    guint16 max_block;
-    guint64 end_at;      /* where the transfer signalled its end (used when no length is known) */
-    gboolean emitted;
+    uint32_t limit;       /* bytes accepted: the announced length, else the cap; 0 disables the image */
+    bool has_length, has_crc32;
+    uint32_t crc32;
+    uint8_t *buf;         /* received bytes, `size` allocated */
+    uint8_t *have;        /* one bit per byte of buf: received */
+    uint32_t size, present, end;
+    uint16_t max_block;
+    uint64_t end_at;      /* where the transfer signalled its end (used when no length is known) */
+    bool emitted;
 } wmmp_image;
 
 /* terminal (string, owned) -> wmmp_image; lives from the first tap call to the reset callback. */
 static GHashTable *wmmp_images;
 
-static void image_free(gpointer p)
+static void image_free(void *p)
 {
     wmmp_image *img = (wmmp_image *)p;
     g_free(img->signature);
@@ -80,7 +80,7 @@ static char *name_from_url(const char *url)
     if (!path)
         return NULL; /* a bare host */
     size_t path_len = strcspn(path, "?#");
-    const char *last = g_strrstr_len(path, (gssize)path_len, "/") + 1;
+    const char *last = g_strrstr_len(path, (ssize_t)path_len, "/") + 1;
     size_t len = path_len - (size_t)(last - path);
     if (len == 0 || (len == 1 && last[0] == '.') || (len == 2 && last[0] == '.' && last[1] == '.'))
         return NULL;
@@ -121,7 +121,7 @@ static void on_download_info(const wmmp_eo_info *info, const char *terminal)
     wmmp_image *img = image_new(image_name(info->url, info->version, terminal), signature);
     /* A length of 0 says nothing useful; treat it as absent. */
     if (info->has_length && info->length > 0) {
-        img->has_length = TRUE;
+        img->has_length = true;
         img->limit = info->length <= WMMP_EO_CAP ? info->length : 0;
     }
     img->has_crc32 = info->has_crc32;
@@ -130,43 +130,43 @@ static void on_download_info(const wmmp_eo_info *info, const char *terminal)
 }
 
 /* Makes room for `need` bytes (need <= limit); doubling keeps appends cheap when no length is known. */
-static void image_reserve(wmmp_image *img, guint32 need)
+static void image_reserve(wmmp_image *img, uint32_t need)
 {
     if (need <= img->size)
         return;
-    guint64 size = img->size ? img->size : 4096;
+    uint64_t size = img->size ? img->size : 4096;
     while (size < need)
         size *= 2;
-    size = MIN(size, (guint64)img->limit);
+    size = MIN(size, (uint64_t)img->limit);
     size_t old_bits = (img->size + 7) / 8, new_bits = (size_t)(size + 7) / 8;
-    img->buf = (guint8 *)g_realloc(img->buf, (size_t)size);
-    img->have = (guint8 *)g_realloc(img->have, new_bits);
+    img->buf = (uint8_t *)g_realloc(img->buf, (size_t)size);
+    img->have = (uint8_t *)g_realloc(img->have, new_bits);
     memset(img->have + old_bits, 0, new_bits - old_bits);
-    img->size = (guint32)size;
+    img->size = (uint32_t)size;
 }
 
-/* Places one block; returns TRUE when the image is now complete. */
-static gboolean image_add_block(wmmp_image *img, const wmmp_eo_info *info)
+/* Places one block; returns true when the image is now complete. */
+static bool image_add_block(wmmp_image *img, const wmmp_eo_info *info)
 {
-    guint32 len = info->block_length;
-    guint64 block_end = (guint64)info->offset + len;
+    uint32_t len = info->block_length;
+    uint64_t block_end = (uint64_t)info->offset + len;
 
     if (len > 0 && !info->data)
-        return FALSE; /* the core had no bytes for it */
+        return false; /* the core had no bytes for it */
     /* Where the transfer said it ends; remembered because blocks may arrive out of order (the short last
        block before a missing middle one). A later signal replaces an earlier one. */
     if (info->status == 2 || len == 0 || len < img->max_block)
         img->end_at = block_end;
-    img->max_block = MAX(img->max_block, (guint16)len);
+    img->max_block = MAX(img->max_block, (uint16_t)len);
 
     if (len > 0 && info->offset < img->limit) {
-        guint32 end = (guint32)MIN(block_end, (guint64)img->limit);
+        uint32_t end = (uint32_t)MIN(block_end, (uint64_t)img->limit);
         image_reserve(img, end);
         memcpy(img->buf + info->offset, info->data, end - info->offset);
         /* Count each byte once, so that retransmitted or overlapping blocks do not inflate `present`. */
-        for (guint32 i = info->offset; i < end; i++) {
+        for (uint32_t i = info->offset; i < end; i++) {
             if (!(img->have[i / 8] & (1u << (i % 8)))) {
-                img->have[i / 8] |= (guint8)(1u << (i % 8));
+                img->have[i / 8] |= (uint8_t)(1u << (i % 8));
                 img->present++;
             }
         }
@@ -180,7 +180,7 @@ static gboolean image_add_block(wmmp_image *img, const wmmp_eo_info *info)
 
 static void image_emit(wmmp_image *img, const char *terminal, packet_info *pinfo, export_object_list_t *list)
 {
-    guint32 total = img->has_length ? img->limit : img->end;
+    uint32_t total = img->has_length ? img->limit : img->end;
     export_object_entry_t *entry = g_new0(export_object_entry_t, 1);
 
     entry->pkt_num = pinfo->num;
@@ -197,11 +197,11 @@ static void image_emit(wmmp_image *img, const char *terminal, packet_info *pinfo
     }
     /* eo_free_entry() g_free()s every field, so the entry gets its own copy of the bytes. */
     entry->payload_len = total;
-    entry->payload_data = (guint8 *)g_memdup2(img->buf, total);
+    entry->payload_data = (uint8_t *)g_memdup2(img->buf, total);
     list->add_entry(list->gui_data, entry);
 
     /* Keep only the fact that it was emitted. */
-    img->emitted = TRUE;
+    img->emitted = true;
     g_free(img->buf);
     g_free(img->have);
     img->buf = img->have = NULL;

@@ -31,8 +31,8 @@ static int hf_reassembled_in = -1;
 static int hf_reassembled_length = -1;
 static int hf_reassembled_data = -1;
 
-static gint ett_fragment = -1;
-static gint ett_fragments = -1;
+static int ett_fragment = -1;
+static int ett_fragments = -1;
 
 static expert_field ei_fragment_truncated = EI_INIT;
 static expert_field ei_fragment_number = EI_INIT;
@@ -83,16 +83,16 @@ tvbuff_t *wmmp_fragment_dissect(tvbuff_t *tvb, int offset, int len, packet_info 
         return NULL;
     }
 
-    ctx->fragment_part = TRUE;
+    ctx->fragment_part = true;
     col_append_fstr(pinfo->cinfo, COL_INFO, " [part %u/%u]", f.number, f.total);
     /* One transfer per sender, command and transaction ID. */
-    guint32 id = ((guint32)wmmp_request_of(ctx->command_id) << 16) | f.transaction_id;
+    uint32_t id = ((uint32_t)wmmp_request_of(ctx->command_id) << 16) | f.transaction_id;
     if (wmmp_is_ack(ctx->command_id))
         id ^= 0x80000000u;
-    gboolean save_fragmented = pinfo->fragmented;
-    pinfo->fragmented = TRUE;
+    bool save_fragmented = pinfo->fragmented;
+    pinfo->fragmented = true;
     fragment_head *head = fragment_add_seq_check(&wmmp_reassembly_table, tvb, offset + 7, pinfo, id, NULL,
-                                                 (guint32)(f.number - 1), (guint32)f.data_len, f.number < f.total);
+                                                 (uint32_t)(f.number - 1), (uint32_t)f.data_len, f.number < f.total);
     tvbuff_t *whole = process_reassembled_data(tvb, offset + 7, pinfo, "Reassembled WMMP body", head,
                                                &wmmp_fragment_items, NULL, tree);
     pinfo->fragmented = save_fragmented;
@@ -136,7 +136,7 @@ void wmmp_fragment_register(void)
         { &hf_reassembled_data, { "Reassembled body", "wmmp.reassembled.data", FT_BYTES, BASE_NONE, NULL, 0, NULL,
                                   HFILL } },
     };
-    static gint *ett[] = { &ett_fragment, &ett_fragments };
+    static int *ett[] = { &ett_fragment, &ett_fragments };
     static ei_register_info ei[] = {
         { &ei_fragment_truncated, { "wmmp.fragment.truncated", PI_MALFORMED, PI_ERROR,
                                     "Fragment TLV shorter than its 7-byte header", EXPFILL } },

@@ -53,9 +53,9 @@ static int hf_lab_flag = -1;
 static int hf_reminder_level = -1;
 static int hf_reminder_text = -1;
 
-static gint ett_health = -1;
-static gint ett_tlv = -1;
-static gint ett_ecg_samples = -1;
+static int ett_health = -1;
+static int ett_tlv = -1;
+static int ett_ecg_samples = -1;
 
 static expert_field ei_too_short = EI_INIT;
 static expert_field ei_bad_magic = EI_INIT;
@@ -120,7 +120,7 @@ static const unit_name_string units_ht_breaths = { " breaths/min", NULL };
 static const unit_name_string units_ht_nv_lsb = { " nV/LSB", NULL };
 
 /* Lab unit 0 is named "" in the table (no unit); show it as "none" rather than an empty label. */
-static void fmt_lab_unit(gchar *s, guint32 v)
+static void fmt_lab_unit(char *s, uint32_t v)
 {
     const char *name = try_val_to_str(v, lab_unit_vals);
     g_snprintf(s, ITEM_LABEL_LENGTH, "%s (%u)", name == NULL ? "Unknown" : *name ? name : "none", v);
@@ -129,16 +129,16 @@ static void fmt_lab_unit(gchar *s, guint32 v)
 /* What the Info column and the protocol item summarise; a measurement seen twice keeps its last value,
    as in the codec. */
 typedef struct {
-    guint32 record_id;
+    uint32_t record_id;
     unsigned present; /* WMMP_HEALTH_HAS_* */
-    guint32 heart_rate, pulse_rate, bp_systolic, bp_diastolic, bp_mean, spo2, resp_rate;
-    gint16 temperature_centi;
-    guint32 ecg_samples;
-    guint labs, reminders;
+    uint32_t heart_rate, pulse_rate, bp_systolic, bp_diastolic, bp_mean, spo2, resp_rate;
+    int16_t temperature_centi;
+    uint32_t ecg_samples;
+    unsigned labs, reminders;
 } ht_summary;
 
 /* The value length each known tag's layout allows (the codec's rule, which it keeps private). */
-static gboolean length_ok(guint16 tag, guint len, const char **rule)
+static bool length_ok(uint16_t tag, unsigned len, const char **rule)
 {
     switch (tag) {
     case WMMP_HT_HEART_RATE:
@@ -152,25 +152,25 @@ static gboolean length_ok(guint16 tag, guint len, const char **rule)
         *rule = "5 bytes plus 2 per sample";
         return len >= WMMP_HEALTH_ECG_HEADER_LEN && (len - WMMP_HEALTH_ECG_HEADER_LEN) % 2 == 0;
     case WMMP_HT_REMINDER: *rule = "at least 1 byte"; return len >= 1;
-    default: *rule = "any length"; return TRUE; /* subject ID */
+    default: *rule = "any length"; return true; /* subject ID */
     }
 }
 
 /* value x 0.001 exactly, without trailing zeros: 142000 -> "142", 3100 -> "3.1", -7350 -> "-7.35". */
-static const char *milli_str(wmem_allocator_t *scope, gint32 v)
+static const char *milli_str(wmem_allocator_t *scope, int32_t v)
 {
-    gint64 a = v < 0 ? -(gint64)v : v;
+    int64_t a = v < 0 ? -(int64_t)v : v;
     char frac[8];
     int n = 3;
     g_snprintf(frac, sizeof frac, "%03u", (unsigned)(a % 1000));
     while (n > 0 && frac[n - 1] == '0')
         frac[--n] = '\0';
-    return wmem_strdup_printf(scope, "%s%" G_GINT64_MODIFIER "d%s%s", v < 0 ? "-" : "", a / 1000, n ? "." : "",
+    return wmem_strdup_printf(scope, "%s%" PRId64 "%s%s", v < 0 ? "-" : "", a / 1000, n ? "." : "",
                               frac);
 }
 
 /* 0.01 degC exactly: 3685 -> "36.85", -5 -> "-0.05". */
-static const char *centi_str(wmem_allocator_t *scope, gint16 v)
+static const char *centi_str(wmem_allocator_t *scope, int16_t v)
 {
     int a = v < 0 ? -(int)v : v;
     return wmem_strdup_printf(scope, "%s%d.%02d", v < 0 ? "-" : "", a / 100, a % 100);
@@ -179,11 +179,11 @@ static const char *centi_str(wmem_allocator_t *scope, gint16 v)
 #define ECG_SAMPLE_NAME "Sample" /* the field's name, also written into each sample's label */
 
 /* v in decimal at buf[n], as %d would print it; returns the new end. buf has room for 20 more bytes. */
-static size_t put_int(char *buf, size_t n, gint64 v)
+static size_t put_int(char *buf, size_t n, int64_t v)
 {
     char d[20];
     int k = 0;
-    guint64 a = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     if (v < 0)
         buf[n++] = '-';
     do
@@ -199,10 +199,10 @@ static size_t put_int(char *buf, size_t n, gint64 v)
  * "Sample: -300 (-300 µV)". The label is formatted once here (adding the item and appending to its label
  * would format it twice): a record holds hundreds of samples and tshark -T fields builds a visible tree.
  */
-static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, guint32 resolution_nv)
+static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, uint32_t resolution_nv)
 {
-    gint16 sample = (gint16)tvb_get_ntohs(tvb, offset);
-    gint64 nv = (gint64)sample * resolution_nv;
+    int16_t sample = (int16_t)tvb_get_ntohs(tvb, offset);
+    int64_t nv = (int64_t)sample * resolution_nv;
     if (nv % 1000 == 0) {
         /* the usual case, formatted by hand: printf would cost more than the rest of the item */
         char label[64];
@@ -219,10 +219,10 @@ static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, guint32 reso
                                   ECG_SAMPLE_NAME ": %d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
 }
 
-static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, guint len, ht_summary *sum)
+static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, unsigned len, ht_summary *sum)
 {
-    guint32 rate, lead, resolution;
-    guint32 count = (len - WMMP_HEALTH_ECG_HEADER_LEN) / 2;
+    uint32_t rate, lead, resolution;
+    uint32_t count = (len - WMMP_HEALTH_ECG_HEADER_LEN) / 2;
     int samples_off = off + WMMP_HEALTH_ECG_HEADER_LEN;
     proto_tree_add_item_ret_uint(tt, hf_ecg_rate, tvb, off, 2, ENC_BIG_ENDIAN, &rate);
     proto_tree_add_item_ret_uint(tt, hf_ecg_lead, tvb, off + 2, 1, ENC_BIG_ENDIAN, &lead);
@@ -237,16 +237,16 @@ static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, 
         return; /* thousands of sample items are only worth building for a tree */
     proto_tree *st = proto_tree_add_subtree_format(tt, tvb, samples_off, 2 * count, ett_ecg_samples, NULL,
                                                    "Samples (%u)", count);
-    for (guint32 i = 0; i < count; i++)
+    for (uint32_t i = 0; i < count; i++)
         add_sample(st, tvb, samples_off + 2 * (int)i, resolution);
 }
 
 static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, int off, ht_summary *sum)
 {
-    guint32 analyte, unit, flag;
+    uint32_t analyte, unit, flag;
     proto_tree_add_item_ret_uint(tt, hf_lab_analyte, tvb, off, 2, ENC_BIG_ENDIAN, &analyte);
     proto_tree_add_item_ret_uint(tt, hf_lab_unit, tvb, off + 2, 1, ENC_BIG_ENDIAN, &unit);
-    gint32 milli = (gint32)tvb_get_ntohl(tvb, off + 3);
+    int32_t milli = (int32_t)tvb_get_ntohl(tvb, off + 3);
     const char *unit_name = try_val_to_str(unit, lab_unit_vals);
     const char *value = milli_str(pinfo->pool, milli);
     const char *unit_text = unit_name == NULL ? wmem_strdup_printf(pinfo->pool, " (unit %u)", unit)
@@ -265,11 +265,11 @@ static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto
 }
 
 /* A known tag whose length its layout allows: the typed value, and a one-line summary on the subtree. */
-static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, guint16 tag, int off,
-                          guint len, ht_summary *sum)
+static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, uint16_t tag, int off,
+                          unsigned len, ht_summary *sum)
 {
-    guint32 v;
-    const guint8 *text;
+    uint32_t v;
+    const uint8_t *text;
     switch (tag) {
     case WMMP_HT_SUBJECT_ID:
         proto_tree_add_item_ret_string(tt, hf_subject_id, tvb, off, len, ENC_UTF_8, pinfo->pool, &text);
@@ -284,7 +284,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
         sum->heart_rate = v;
         break;
     case WMMP_HT_TEMPERATURE: {
-        gint16 centi = (gint16)tvb_get_ntohs(tvb, off);
+        int16_t centi = (int16_t)tvb_get_ntohs(tvb, off);
         const char *celsius = centi_str(pinfo->pool, centi);
         /* 4.0 ignores BASE_UNIT_STRING on doubles, so the unit goes into the text here. */
         proto_tree_add_double_format_value(tt, hf_temperature, tvb, off, 2, centi / 100.0, "%s " UTF8_DEGREE_SIGN "C",
@@ -341,9 +341,9 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
             proto_tree_add_expert(tree, pinfo, &ei_tlv_truncated, tvb, offset, left);
             return;
         }
-        guint16 tag = tvb_get_ntohs(tvb, offset);
-        guint len = tvb_get_ntohs(tvb, offset + 2);
-        gboolean fits = len <= (guint)(left - WMMP_TLV_HEADER_LEN);
+        uint16_t tag = tvb_get_ntohs(tvb, offset);
+        unsigned len = tvb_get_ntohs(tvb, offset + 2);
+        bool fits = len <= (unsigned)(left - WMMP_TLV_HEADER_LEN);
         const char *name = try_val_to_str(tag, tag_vals);
         proto_item *ti;
         proto_tree *tt = proto_tree_add_subtree(tree, tvb, offset, fits ? WMMP_TLV_HEADER_LEN + (int)len : left,
@@ -381,7 +381,7 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
 }
 
 /* v in decimal (the summary is built for every record: no printf). */
-static void put_uint(wmem_strbuf_t *b, guint32 v)
+static void put_uint(wmem_strbuf_t *b, uint32_t v)
 {
     char d[10];
     int n = 0;
@@ -393,10 +393,10 @@ static void put_uint(wmem_strbuf_t *b, guint32 v)
 }
 
 /* One part of the summary: separator, before, v, after. */
-static void add_part(wmem_strbuf_t *b, gboolean *first, const char *before, guint32 v, const char *after)
+static void add_part(wmem_strbuf_t *b, bool *first, const char *before, uint32_t v, const char *after)
 {
     wmem_strbuf_append(b, *first ? " " : ", ");
-    *first = FALSE;
+    *first = false;
     wmem_strbuf_append(b, before);
     put_uint(b, v);
     wmem_strbuf_append(b, after);
@@ -405,8 +405,8 @@ static void add_part(wmem_strbuf_t *b, gboolean *first, const char *before, guin
 /* "HT #42 HR 72 bpm, SpO2 98 %, 36.85 °C, BP 121/79 mmHg, RR 16": only what the record holds. */
 static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
 {
-    wmem_strbuf_t *b = wmem_strbuf_sized_new(scope, 128, 0);
-    gboolean first = TRUE;
+    wmem_strbuf_t *b = wmem_strbuf_new(scope, "");
+    bool first = true;
     wmem_strbuf_append(b, "HT #");
     put_uint(b, s->record_id);
     if (s->present & WMMP_HEALTH_HAS_HEART_RATE)
@@ -417,8 +417,8 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
         add_part(b, &first, "SpO2 ", s->spo2, " %");
     if (s->present & WMMP_HEALTH_HAS_TEMPERATURE) {
         /* 0.01 degC exactly, as centi_str(): 3685 -> "36.85", -5 -> "-0.05" */
-        gint16 t = s->temperature_centi;
-        guint32 a = t < 0 ? (guint32)(-(gint32)t) : (guint32)t;
+        int16_t t = s->temperature_centi;
+        uint32_t a = t < 0 ? (uint32_t)(-(int32_t)t) : (uint32_t)t;
         add_part(b, &first, t < 0 ? "-" : "", a / 100, ".");
         wmem_strbuf_append_c(b, (char)('0' + a % 100 / 10));
         wmem_strbuf_append_c(b, (char)('0' + a % 10));
@@ -447,7 +447,7 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     proto_item *ti = proto_tree_add_item(tree, proto_wmmp_health, tvb, 0, -1, ENC_NA);
     proto_tree *ht = proto_item_add_subtree(ti, ett_health);
     ht_summary sum;
-    guint32 version;
+    uint32_t version;
 
     /* Decode As can hand us anything: say what is wrong rather than guess at a layout. */
     if (len < WMMP_HEALTH_HEADER_LEN) {
@@ -460,7 +460,7 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     proto_tree_add_item(ht, hf_flags, tvb, 3, 1, ENC_BIG_ENDIAN);
     proto_tree_add_item_ret_uint(ht, hf_record_id, tvb, 4, 4, ENC_BIG_ENDIAN, &sum.record_id);
     proto_tree_add_item(ht, hf_time, tvb, 8, 4, ENC_TIME_SECS | ENC_BIG_ENDIAN);
-    if (tvb_get_guint8(tvb, 0) != 'H' || tvb_get_guint8(tvb, 1) != 'T' || version != WMMP_HEALTH_VERSION) {
+    if (tvb_get_uint8(tvb, 0) != 'H' || tvb_get_uint8(tvb, 1) != 'T' || version != WMMP_HEALTH_VERSION) {
         if (version != WMMP_HEALTH_VERSION)
             expert_add_info(pinfo, vi, &ei_bad_version);
         else
@@ -482,13 +482,13 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
 }
 
 /* The codec's recognition rule: at least 12 bytes, "HT", version 1. */
-static gboolean dissect_wmmp_health_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static wmmp_heur_bool dissect_wmmp_health_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (tvb_captured_length(tvb) < WMMP_HEALTH_HEADER_LEN ||
         !wmmp_health_is_record(tvb_get_ptr(tvb, 0, WMMP_HEALTH_HEADER_LEN), WMMP_HEALTH_HEADER_LEN))
-        return FALSE;
+        return false;
     dissect_wmmp_health(tvb, pinfo, tree, data);
-    return TRUE;
+    return true;
 }
 
 void proto_register_wmmp_health(void)
@@ -564,7 +564,7 @@ void proto_register_wmmp_health(void)
         { &hf_reminder_text,
           { "Text", "wmmp.health.reminder.text", FT_STRING, BASE_NONE, NULL, 0x0, NULL, HFILL } },
     };
-    static gint *ett[] = { &ett_health, &ett_tlv, &ett_ecg_samples };
+    static int *ett[] = { &ett_health, &ett_tlv, &ett_ecg_samples };
     static ei_register_info ei[] = {
         { &ei_too_short,
           { "wmmp.health.too_short", PI_MALFORMED, PI_ERROR, "Too short for a health record (12-byte header)",

@@ -18,6 +18,8 @@
 #include <epan/expert.h>
 #include <epan/prefs.h>
 
+#include "wmmp-compat.h"
+
 /* The protocol and its taps. */
 extern int proto_wmmp;  /* packet-wmmp.c */
 extern int wmmp_tap;    /* packet-wmmp.c: tap "wmmp", one wmmp_tap_info per dissected message */
@@ -31,18 +33,18 @@ extern int wmmp_eo_tap; /* wmmp-export.c: tap "wmmp_eo" from register_export_obj
 
 /* What each dissected message tells the statistics (tap "wmmp"). */
 typedef struct {
-    guint16 command_id;       /* with the ACK bit */
-    guint32 sequence;
-    guint8 safe_flag;
-    guint msg_class;          /* 0..3, as wmmp.class */
-    gboolean has_result;
-    guint8 result;
+    uint16_t command_id;       /* with the ACK bit */
+    uint32_t sequence;
+    uint8_t safe_flag;
+    unsigned msg_class;          /* 0..3, as wmmp.class */
+    bool has_result;
+    uint8_t result;
     const char *terminal;     /* printable serial, packet scope */
-    gboolean is_request;
-    gboolean retransmission;
-    gboolean has_response_time; /* set on an ACK whose request was seen */
+    bool is_request;
+    bool retransmission;
+    bool has_response_time; /* set on an ACK whose request was seen */
     nstime_t response_time;
-    guint32 request_frame;
+    uint32_t request_frame;
 } wmmp_tap_info;
 
 /* What the firmware exporter needs (tap "wmmp_eo"). */
@@ -54,13 +56,13 @@ typedef struct {
     /* DOWNLOAD_INFO (TLVs 0x1001, 0x1005, 0x1006, 0x1008, 0x1009); has_* say which were present */
     const char *url;           /* NULL when absent */
     const char *version;       /* NULL when absent */
-    gboolean has_length, has_crc32, has_transaction;
-    guint32 length, crc32, transaction_id;
+    bool has_length, has_crc32, has_transaction;
+    uint32_t length, crc32, transaction_id;
     /* FILE_REQ_ACK */
-    guint8 status;
-    guint32 offset;
-    guint16 block_length;
-    const guint8 *data;        /* block_length bytes, packet scope */
+    uint8_t status;
+    uint32_t offset;
+    uint16_t block_length;
+    const uint8_t *data;        /* block_length bytes, packet scope */
 } wmmp_eo_info;
 
 /*
@@ -68,15 +70,15 @@ typedef struct {
  * to user-data sub-dissectors (which must accept NULL). Packet scope.
  */
 typedef struct {
-    guint16 command_id;        /* with the ACK bit */
-    guint32 sequence;
-    guint8 safe_flag;
+    uint16_t command_id;        /* with the ACK bit */
+    uint32_t sequence;
+    uint8_t safe_flag;
     const char *terminal;      /* printable serial ("" before registration) */
-    gboolean fragment_part;    /* a 0x4008 data part (operation 0) */
-    gboolean fragment_control; /* a fragment-control message (send next / abort): not an ACK */
-    guint16 fragment_transaction, fragment_total, fragment_number;
-    gboolean has_result;
-    guint8 result;
+    bool fragment_part;    /* a 0x4008 data part (operation 0) */
+    bool fragment_control; /* a fragment-control message (send next / abort): not an ACK */
+    uint16_t fragment_transaction, fragment_total, fragment_number;
+    bool has_result;
+    uint8_t result;
 } wmmp_msg_ctx;
 
 /* packet-wmmp.c */
@@ -92,9 +94,9 @@ void wmmp_tracking_register(void);
  * parts also by part number), adds the tracking fields under tree, marks retransmissions (field, expert
  * note, " [Retransmission]" in Info), flags an ACK without request and, on the second pass, a request
  * never answered. Fills tap->is_request, retransmission, has_response_time, response_time,
- * request_frame. Returns TRUE for a retransmission.
+ * request_frame. Returns true for a retransmission.
  */
-gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
+bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
                             wmmp_tap_info *tap);
 
 /* wmmp-health.c */
@@ -131,12 +133,12 @@ enum { WMMP_DIGEST_UNVERIFIED = 0, WMMP_DIGEST_GOOD = 1, WMMP_DIGEST_BAD = 2 };
 /* What one message's dissection shares between the core files (packet scope). */
 typedef struct {
     wmmp_msg_ctx *ctx;
-    guint msg_index;          /* position of the message in its frame: keys per-message stored data */
+    unsigned msg_index;          /* position of the message in its frame: keys per-message stored data */
     int depth;                /* containers decrypted so far (bounds recursion) */
-    guint8 serial[16];        /* header serial, raw */
-    gboolean tag_list_context;/* zero-length TLVs name requested or rejected tags */
-    gboolean decrypted;       /* a container was decrypted */
-    gboolean is_download_info;
+    uint8_t serial[16];        /* header serial, raw */
+    bool tag_list_context;/* zero-length TLVs name requested or rejected tags */
+    bool decrypted;       /* a container was decrypted */
+    bool is_download_info;
     wmmp_eo_info *eo;         /* DOWNLOAD_INFO / FILE_REQ_ACK details for Export Objects, or NULL */
     proto_item *wmmp_item;    /* the protocol item, for the summary */
 } wmmp_dissect_state;
@@ -148,13 +150,13 @@ void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
 /* Hands TLV 0x4007 to the user-data sub-dissectors (heuristic list, then Decode As). */
 void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st);
 /* The user's port preferences, for guessing who sent a message. */
-gboolean wmmp_sent_to_platform(packet_info *pinfo);
+bool wmmp_sent_to_platform(packet_info *pinfo);
 
 /* wmmp-tlv.c */
 extern int wmmp_pref_dialect; /* wmmp_dialect */
 void wmmp_tlv_register(module_t *module);
 /* The field of a dictionary tag (e.g. wmmp.imei for 0xE00E), also used for body prefixes. */
-int wmmp_tlv_field(guint16 tag);
+int wmmp_tlv_field(uint16_t tag);
 /* Dissects the TLVs in tvb[offset, offset + len); every TLV gets its subtree; never reads beyond. */
 void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
                        wmmp_dissect_state *st);
@@ -165,12 +167,12 @@ void wmmp_security_register(module_t *module);
 void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
                           wmmp_dissect_state *st);
 /* Remembers a successful LOGIN_ACK's timestamp for the rest of the terminal's session (first pass). */
-void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, guint8 result, guint32 timestamp);
+void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, uint8_t result, uint32_t timestamp);
 /*
  * Decrypts an 0xE040 (base key) or 0xE042 (session key) value at tvb[offset, offset + len) and returns the
  * plaintext, without padding, as a new data source; NULL (with the reason in tree) when it cannot.
  */
-tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag, packet_info *pinfo,
+tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag, packet_info *pinfo,
                                 proto_tree *tree, wmmp_dissect_state *st);
 /* A session key seen in decrypted TLVs (0xE03B): used for the terminal's later 0xE042 bodies. */
 void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuff_t *tvb, int offset);

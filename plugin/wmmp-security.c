@@ -42,7 +42,7 @@ typedef struct {
 } key_record_t;
 
 static key_record_t *key_records;
-static guint num_key_records;
+static unsigned num_key_records;
 static wmmp_keyring keyring;
 
 UAT_CSTRING_CB_DEF(key_records, serial, key_record_t)
@@ -60,11 +60,11 @@ static wmmp_err parse_record(const key_record_t *r, wmmp_terminal_keys *out, cha
     for (size_t i = 0; i < array_length(fields); i++) {
         g_string_append(line, i ? ",\"" : "\"");
         for (const char *p = fields[i] ? fields[i] : ""; *p; p++)
-            g_string_append_printf(line, "\\x%02x", (guint8)*p);
+            g_string_append_printf(line, "\\x%02x", (uint8_t)*p);
         g_string_append_c(line, '"');
     }
     wmmp_err e = wmmp_keys_parse_line(line->str, out, err, err_len);
-    g_string_free(line, TRUE);
+    g_string_free(line, true);
     return e;
 }
 
@@ -81,15 +81,15 @@ static void *key_record_copy(void *dest, const void *source, size_t len _U_)
     return d;
 }
 
-static gboolean key_record_update(void *record, char **error)
+static wmmp_uat_bool key_record_update(void *record, char **error)
 {
     wmmp_terminal_keys k;
     char err[160];
     if (parse_record((const key_record_t *)record, &k, err, sizeof err) != WMMP_OK) {
         *error = g_strdup(err);
-        return FALSE;
+        return false;
     }
-    return TRUE;
+    return true;
 }
 
 static void key_record_free(void *record)
@@ -106,7 +106,7 @@ static void key_record_free(void *record)
 static void key_records_post_update(void)
 {
     wmmp_keyring_free(&keyring);
-    for (guint i = 0; i < num_key_records; i++) {
+    for (unsigned i = 0; i < num_key_records; i++) {
         wmmp_terminal_keys k;
         char err[160];
         if (parse_record(&key_records[i], &k, err, sizeof err) == WMMP_OK)
@@ -117,16 +117,16 @@ static void key_records_post_update(void)
 /* ---- per-terminal session state, as each message saw it ---- */
 
 typedef struct {
-    gboolean have_timestamp;
-    guint32 timestamp;
-    gboolean have_session_key;
-    guint8 session_key[WMMP_SESSION_KEY_LEN];
+    bool have_timestamp;
+    uint32_t timestamp;
+    bool have_session_key;
+    uint8_t session_key[WMMP_SESSION_KEY_LEN];
 } session_state;
 
 /* A message that changed its terminal's state (a LOGIN_ACK, a session key), and the state after it. */
 typedef struct {
-    guint32 frame;
-    guint32 msg_index;
+    uint32_t frame;
+    uint32_t msg_index;
     session_state after;
 } state_change;
 
@@ -159,10 +159,10 @@ static session_state snapshot(packet_info *pinfo, wmmp_dissect_state *st)
 {
     session_state none;
     const terminal_sessions *t = (const terminal_sessions *)wmem_map_lookup(sessions, st->ctx->terminal);
-    guint lo = 0, hi = t ? wmem_array_get_count(t->changes) : 0;
+    unsigned lo = 0, hi = t ? wmem_array_get_count(t->changes) : 0;
     memset(&none, 0, sizeof none);
     while (lo < hi) { /* the first change not before this message */
-        guint mid = lo + (hi - lo) / 2;
+        unsigned mid = lo + (hi - lo) / 2;
         const state_change *c = (const state_change *)wmem_array_index(t->changes, mid);
         if (c->frame < pinfo->num || (c->frame == pinfo->num && c->msg_index < st->msg_index))
             lo = mid + 1;
@@ -176,7 +176,7 @@ static session_state snapshot(packet_info *pinfo, wmmp_dissect_state *st)
 static session_state *change_state(packet_info *pinfo, wmmp_dissect_state *st)
 {
     terminal_sessions *t = terminal_of(st->ctx->terminal);
-    guint n = wmem_array_get_count(t->changes);
+    unsigned n = wmem_array_get_count(t->changes);
     state_change *last = n ? (state_change *)wmem_array_index(t->changes, n - 1) : NULL;
     if (!last || last->frame != pinfo->num || last->msg_index != st->msg_index) {
         state_change c;
@@ -194,13 +194,13 @@ static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
     return wmmp_keyring_find_serial(&keyring, st->serial);
 }
 
-void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, guint8 result, guint32 timestamp)
+void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, uint8_t result, uint32_t timestamp)
 {
     if (PINFO_FD_VISITED(pinfo) || (result != 0 && result != 1))
         return;
     terminal_sessions *t = terminal_of(st->ctx->terminal);
     session_state *after = change_state(pinfo, st);
-    t->now.have_timestamp = TRUE;
+    t->now.have_timestamp = true;
     t->now.timestamp = timestamp;
     *after = t->now;
 }
@@ -209,24 +209,24 @@ void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuf
 {
     if (PINFO_FD_VISITED(pinfo))
         return;
-    guint8 key[WMMP_SESSION_KEY_LEN];
+    uint8_t key[WMMP_SESSION_KEY_LEN];
     tvb_memcpy(tvb, key, offset, WMMP_SESSION_KEY_LEN); /* may throw: before anything changes */
     terminal_sessions *t = terminal_of(st->ctx->terminal);
     session_state *after = change_state(pinfo, st);
     memcpy(t->now.session_key, key, WMMP_SESSION_KEY_LEN);
-    t->now.have_session_key = TRUE;
+    t->now.have_session_key = true;
     *after = t->now;
 }
 
 /* ---- digest ---- */
 
 /* Who signs: the sender's password (docs/PROTOCOL-NOTES.md); commands either side sends go by port. */
-static wmmp_direction expected_direction(packet_info *pinfo, guint16 cmd)
+static wmmp_direction expected_direction(packet_info *pinfo, uint16_t cmd)
 {
     const wmmp_command_info *info = wmmp_command_lookup(cmd);
     if (!info || info->sender == WMMP_SENDER_BOTH)
         return wmmp_sent_to_platform(pinfo) ? WMMP_UPLINK : WMMP_DOWNLINK;
-    gboolean terminal_sends = (info->sender == WMMP_SENDER_TERMINAL) != (wmmp_is_ack(cmd) != 0);
+    bool terminal_sends = (info->sender == WMMP_SENDER_TERMINAL) != (wmmp_is_ack(cmd) != 0);
     return terminal_sends ? WMMP_UPLINK : WMMP_DOWNLINK;
 }
 
@@ -234,12 +234,12 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
                           wmmp_dissect_state *st)
 {
     session_state snap = snapshot(pinfo, st);
-    guint16 cmd = st->ctx->command_id;
+    uint16_t cmd = st->ctx->command_id;
     wmmp_dissect_tlvs(tvb, offset, WMMP_DIGEST_TLV_LEN, pinfo, tree, st);
 
     const wmmp_terminal_keys *keys = keys_of(st);
-    guint32 timestamp = 0;
-    gboolean have_timestamp = TRUE;
+    uint32_t timestamp = 0;
+    bool have_timestamp = true;
     if (cmd == (WMMP_CMD_LOGIN | WMMP_ACK_BIT) && len >= WMMP_HEADER_LEN + 5)
         timestamp = tvb_get_ntohl(tvb, WMMP_HEADER_LEN + 1); /* signed with its own timestamp */
     else if (cmd != WMMP_CMD_LOGIN) {
@@ -259,12 +259,12 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
         return;
     }
 
-    const guint8 *msg = tvb_get_ptr(tvb, 0, len);
+    const uint8_t *msg = tvb_get_ptr(tvb, 0, len);
     wmmp_direction dir = expected_direction(pinfo, cmd);
     wmmp_direction other = dir == WMMP_UPLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
-    gboolean good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
+    bool good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
     if (!good && wmmp_digest_verify(msg, (size_t)len, timestamp, keys, other) == WMMP_OK) {
-        good = TRUE;
+        good = true;
         dir = other;
     }
     pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN,
@@ -275,7 +275,7 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
                                timestamp);
         return;
     }
-    guint8 expected[WMMP_DIGEST_LEN];
+    uint8_t expected[WMMP_DIGEST_LEN];
     wmmp_digest_compute(msg, (size_t)(len - WMMP_DIGEST_TLV_LEN), timestamp, keys, dir, expected);
     proto_item *exp_item = proto_tree_add_bytes(tree, hf_digest_expected, tvb, offset + 4, WMMP_DIGEST_LEN, expected);
     proto_item_set_generated(exp_item);
@@ -286,12 +286,12 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
 
 /* ---- decryption ---- */
 
-tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag, packet_info *pinfo,
+tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag, packet_info *pinfo,
                                 proto_tree *tree, wmmp_dissect_state *st)
 {
     session_state snap = snapshot(pinfo, st);
     const wmmp_terminal_keys *keys = keys_of(st);
-    const guint8 *key;
+    const uint8_t *key;
     if (len == 0)
         return NULL;
     if (len % 8 != 0) {
@@ -314,7 +314,7 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag,
         key = keys->base_key; /* first 16 bytes: K1 | K2 */
     }
 
-    guint8 *plain = (guint8 *)wmem_alloc(pinfo->pool, len);
+    uint8_t *plain = (uint8_t *)wmem_alloc(pinfo->pool, len);
     if (wmmp_decrypt(key, tvb_get_ptr(tvb, offset, len), (size_t)len, plain) != WMMP_OK)
         return NULL;
     size_t plain_len;
@@ -330,11 +330,11 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, guint16 tag,
     } else {
         plain_len = wmmp_unpadded_tlv_len(plain, (size_t)len);
     }
-    tvbuff_t *child = tvb_new_child_real_data(tvb, plain, (guint)plain_len, (gint)plain_len);
+    tvbuff_t *child = tvb_new_child_real_data(tvb, plain, (unsigned)plain_len, (int)plain_len);
     add_new_data_source(pinfo, child, tag == WMMP_TAG_ENCRYPTED_BODY ? "Decrypted WMMP body" : "Decrypted WMMP TLVs");
-    proto_item *pi = proto_tree_add_boolean(tree, hf_decrypted, tvb, offset, len, TRUE);
+    proto_item *pi = proto_tree_add_boolean(tree, hf_decrypted, tvb, offset, len, true);
     proto_item_set_generated(pi);
-    st->decrypted = TRUE;
+    st->decrypted = true;
     return child;
 }
 
@@ -380,7 +380,7 @@ void wmmp_security_register(module_t *module)
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
     register_init_routine(init_sessions);
 
-    uat_t *uat = uat_new("WMMP keys", sizeof(key_record_t), "wmmp_keys", TRUE, &key_records, &num_key_records,
+    uat_t *uat = uat_new("WMMP keys", sizeof(key_record_t), "wmmp_keys", true, &key_records, &num_key_records,
                          UAT_AFFECTS_DISSECTION, NULL, key_record_copy, key_record_update, key_record_free,
                          key_records_post_update, NULL, key_fields);
     prefs_register_uat_preference(module, "keys", "Terminal keys",

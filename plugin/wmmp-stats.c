@@ -28,14 +28,14 @@ static int st_node_terminal = -1;
 
 static void wmmp_stats_tree_init(stats_tree *st)
 {
-    st_node_messages = stats_tree_create_node(st, st_messages, 0, STAT_DT_INT, TRUE);
+    st_node_messages = stats_tree_create_node(st, st_messages, 0, STAT_DT_INT, true);
     /* Pivots: a node that counts its ticks and keeps one child per distinct value. */
     st_node_command = stats_tree_create_pivot(st, "By command", st_node_messages);
     st_node_result = stats_tree_create_pivot(st, "By result (ACKs with a result byte)", st_node_messages);
     st_node_class = stats_tree_create_pivot(st, "By class", st_node_messages);
     st_node_terminal = stats_tree_create_pivot(st, "By terminal", st_node_messages);
     /* Created here so that a capture without retransmissions shows 0 rather than nothing. */
-    stats_tree_create_node(st, st_retrans, st_node_messages, STAT_DT_INT, FALSE);
+    stats_tree_create_node(st, st_retrans, st_node_messages, STAT_DT_INT, false);
 }
 
 static tap_packet_status wmmp_stats_tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
@@ -48,7 +48,7 @@ static tap_packet_status wmmp_stats_tree_packet(stats_tree *st, packet_info *pin
     if (!ti)
         return TAP_PACKET_DONT_REDRAW;
 
-    tick_stat_node(st, st_messages, 0, FALSE);
+    tick_stat_node(st, st_messages, 0, false);
 
     /* The codec's names tell ACKs apart ("LOGIN" vs "LOGIN_ACK"); unknown IDs keep their value so that
        different unknown commands do not merge into one row. */
@@ -73,7 +73,7 @@ static tap_packet_status wmmp_stats_tree_packet(stats_tree *st, packet_info *pin
     stats_tree_tick_pivot(st, st_node_terminal, (ti->terminal && ti->terminal[0]) ? ti->terminal : "(none)");
 
     if (ti->retransmission)
-        tick_stat_node(st, st_retrans, st_node_messages, FALSE);
+        tick_stat_node(st, st_retrans, st_node_messages, false);
 
     return TAP_PACKET_REDRAW;
 }
@@ -86,7 +86,7 @@ static void wmmp_srt_init(struct register_srt *srt _U_, GArray *srt_array)
                                            "wmmp.command", NULL);
     for (int i = 0; i < WMMP_SRT_ROWS; i++) {
         char buf[16];
-        const char *name = wmmp_command_lookup((guint16)i) ? wmmp_command_name((guint16)i) : NULL;
+        const char *name = wmmp_command_lookup((uint16_t)i) ? wmmp_command_name((uint16_t)i) : NULL;
         if (!name) {
             g_snprintf(buf, sizeof buf, "0x%04x", (unsigned)i);
             name = buf;
@@ -101,7 +101,7 @@ static tap_packet_status wmmp_srt_packet(void *tapdata, packet_info *pinfo, epan
     srt_data_t *srt = (srt_data_t *)tapdata;
     const wmmp_tap_info *ti = (const wmmp_tap_info *)data;
     srt_stat_table *table;
-    guint16 request;
+    uint16_t request;
     nstime_t request_time;
 
     /* Tracking sets has_response_time on the ACK that answers a seen request. A retransmitted ACK

@@ -31,9 +31,9 @@ static int hf_signal_dbm = -1;
 static int hf_cell_lac = -1;
 static int hf_cell_ci = -1;
 
-static gint ett_tlv = -1;
-static gint ett_tlv_value = -1;
-static gint ett_decrypted = -1;
+static int ett_tlv = -1;
+static int ett_tlv_value = -1;
+static int ett_decrypted = -1;
 
 static expert_field ei_tlv_truncated = EI_INIT;
 static expert_field ei_tlv_overrun = EI_INIT;
@@ -62,7 +62,7 @@ typedef struct {
 } user_tag_info;
 
 static user_tag_t *user_tags;
-static guint num_user_tags;
+static unsigned num_user_tags;
 static GHashTable *user_tag_map; /* tag -> user_tag_info */
 
 static const struct {
@@ -78,29 +78,29 @@ UAT_CSTRING_CB_DEF(user_tags, tag, user_tag_t)
 UAT_CSTRING_CB_DEF(user_tags, name, user_tag_t)
 UAT_CSTRING_CB_DEF(user_tags, type, user_tag_t)
 
-static gboolean parse_user_tag(const char *s, guint16 *tag)
+static bool parse_user_tag(const char *s, uint16_t *tag)
 {
     char *end;
     if (!s || !*s)
-        return FALSE;
+        return false;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         s += 2;
     unsigned long v = strtoul(s, &end, 16);
     if (*end || end == s || v > 0xFFFF)
-        return FALSE;
-    *tag = (guint16)v;
-    return TRUE;
+        return false;
+    *tag = (uint16_t)v;
+    return true;
 }
 
-static gboolean parse_user_type(const char *s, wmmp_value_type *type)
+static bool parse_user_type(const char *s, wmmp_value_type *type)
 {
     for (size_t i = 0; s && i < array_length(user_types); i++) {
         if (g_ascii_strcasecmp(s, user_types[i].name) == 0) {
             *type = user_types[i].type;
-            return TRUE;
+            return true;
         }
     }
-    return FALSE;
+    return false;
 }
 
 static void *user_tag_copy(void *dest, const void *source, size_t len _U_)
@@ -113,25 +113,25 @@ static void *user_tag_copy(void *dest, const void *source, size_t len _U_)
     return d;
 }
 
-static gboolean user_tag_update(void *record, char **error)
+static wmmp_uat_bool user_tag_update(void *record, char **error)
 {
     user_tag_t *r = (user_tag_t *)record;
-    guint16 tag;
+    uint16_t tag;
     wmmp_value_type type;
     if (!parse_user_tag(r->tag, &tag)) {
         *error = g_strdup_printf("Tag \"%s\" is not a hexadecimal number from 0 to FFFF", r->tag ? r->tag : "");
-        return FALSE;
+        return false;
     }
     if (!r->name || !*r->name) {
         *error = g_strdup("The name must not be empty");
-        return FALSE;
+        return false;
     }
     if (!parse_user_type(r->type, &type)) {
         *error = g_strdup_printf("Type \"%s\" is not one of string, uint8, uint16, uint32, ipv4, time, bytes",
                                  r->type ? r->type : "");
-        return FALSE;
+        return false;
     }
-    return TRUE;
+    return true;
 }
 
 static void user_tag_free(void *record)
@@ -142,7 +142,7 @@ static void user_tag_free(void *record)
     g_free(r->type);
 }
 
-static void user_tag_info_free(gpointer p)
+static void user_tag_info_free(void *p)
 {
     user_tag_info *u = (user_tag_info *)p;
     g_free(u->name);
@@ -152,8 +152,8 @@ static void user_tag_info_free(gpointer p)
 static void user_tags_post_update(void)
 {
     g_hash_table_remove_all(user_tag_map);
-    for (guint i = 0; i < num_user_tags; i++) {
-        guint16 tag;
+    for (unsigned i = 0; i < num_user_tags; i++) {
+        uint16_t tag;
         wmmp_value_type type;
         if (!parse_user_tag(user_tags[i].tag, &tag) || !parse_user_type(user_tags[i].type, &type))
             continue;
@@ -166,7 +166,7 @@ static void user_tags_post_update(void)
 
 /* ---- value display ---- */
 
-static void format_csq(gchar *buf, guint32 csq)
+static void format_csq(char *buf, uint32_t csq)
 {
     if (csq <= 31)
         snprintf(buf, ITEM_LABEL_LENGTH, "%u (%d dBm)", csq, -113 + 2 * (int)csq);
@@ -183,7 +183,7 @@ static int tag_index(const wmmp_tag_info *info)
     return -1;
 }
 
-int wmmp_tlv_field(guint16 tag)
+int wmmp_tlv_field(uint16_t tag)
 {
     int i = tag_index(wmmp_tag_lookup(tag, WMMP_DIALECT_WMMP3));
     return i < 0 ? -1 : tag_fields[i];
@@ -199,7 +199,7 @@ static int field_of(const wmmp_tag_info *info)
     return hf ? *hf : -1;
 }
 
-static guint fixed_width(wmmp_value_type type)
+static unsigned fixed_width(wmmp_value_type type)
 {
     switch (type) {
     case WMMP_VT_UINT8:
@@ -219,7 +219,7 @@ static guint fixed_width(wmmp_value_type type)
 }
 
 /* Download announcements feed Export Objects. */
-static void note_download_info(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, packet_info *pinfo,
+static void note_download_info(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
                                wmmp_dissect_state *st)
 {
     wmmp_eo_info *eo = st->eo;
@@ -235,19 +235,19 @@ static void note_download_info(tvbuff_t *tvb, int offset, guint16 tag, guint16 l
         break;
     case WMMP_TAG_FIRMWARE_LENGTH:
         if (len == 4) {
-            eo->has_length = TRUE;
+            eo->has_length = true;
             eo->length = tvb_get_ntohl(tvb, offset);
         }
         break;
     case WMMP_TAG_FIRMWARE_CRC32:
         if (len == 4) {
-            eo->has_crc32 = TRUE;
+            eo->has_crc32 = true;
             eo->crc32 = tvb_get_ntohl(tvb, offset);
         }
         break;
     case WMMP_TAG_UPDATE_TRANSACTION:
         if (len == 4) {
-            eo->has_transaction = TRUE;
+            eo->has_transaction = true;
             eo->transaction_id = tvb_get_ntohl(tvb, offset);
         }
         break;
@@ -256,7 +256,7 @@ static void note_download_info(tvbuff_t *tvb, int offset, guint16 tag, guint16 l
     }
 }
 
-static void dissect_cipher(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, packet_info *pinfo,
+static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
                            proto_tree *tlv_tree, proto_item *tlv_item, wmmp_dissect_state *st)
 {
     if (st->depth >= WMMP_MAX_DEPTH) {
@@ -279,7 +279,7 @@ static void dissect_cipher(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, 
 }
 
 /* A value of a known type; the caller has checked fixed widths. */
-static void dissect_typed(tvbuff_t *tvb, int offset, guint16 len, wmmp_value_type type, int hf, guint16 tag,
+static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_type type, int hf, uint16_t tag,
                           packet_info *pinfo, proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st)
 {
     proto_item *pi;
@@ -304,7 +304,7 @@ static void dissect_typed(tvbuff_t *tvb, int offset, guint16 len, wmmp_value_typ
         proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         break;
     case WMMP_VT_CSQ: {
-        guint8 csq = tvb_get_guint8(tvb, offset);
+        uint8_t csq = tvb_get_uint8(tvb, offset);
         pi = proto_tree_add_item(tree, hf, tvb, offset, 1, ENC_BIG_ENDIAN);
         proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         if (csq <= 31) {
@@ -376,7 +376,7 @@ static int generic_field(wmmp_value_type type)
 }
 
 /* What the user table (first) or the dictionary says about a tag; both NULL for an unknown tag. */
-static const char *tag_name(guint16 tag, const user_tag_info **user, const wmmp_tag_info **info)
+static const char *tag_name(uint16_t tag, const user_tag_info **user, const wmmp_tag_info **info)
 {
     *user = (const user_tag_info *)g_hash_table_lookup(user_tag_map, GUINT_TO_POINTER(tag));
     *info = *user ? NULL : wmmp_tag_lookup(tag, (wmmp_dialect)wmmp_pref_dialect);
@@ -384,13 +384,13 @@ static const char *tag_name(guint16 tag, const user_tag_info **user, const wmmp_
 }
 
 /* One TLV whose value lies in the buffer; its item is labelled, tag and length items are in tree. */
-static void dissect_value(tvbuff_t *tvb, int offset, guint16 tag, guint16 len, packet_info *pinfo,
+static void dissect_value(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
                           proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st, const user_tag_info *user,
                           const wmmp_tag_info *info, const char *name)
 {
     wmmp_value_type type = user ? user->type : info ? info->type : WMMP_VT_BYTES;
     int hf = user ? generic_field(type) : info ? field_of(info) : hf_tlv_value;
-    guint width = user ? fixed_width(type) : info ? info->fixed_len : 0;
+    unsigned width = user ? fixed_width(type) : info ? info->fixed_len : 0;
 
     if (!user && !info) {
         if (len > 0)
@@ -427,9 +427,9 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
                                          "%d trailing bytes cannot hold a TLV header", left);
             return;
         }
-        guint16 tag = tvb_get_ntohs(tvb, offset);
-        guint16 vlen = tvb_get_ntohs(tvb, offset + 2);
-        gboolean overrun = vlen > left - 4;
+        uint16_t tag = tvb_get_ntohs(tvb, offset);
+        uint16_t vlen = tvb_get_ntohs(tvb, offset + 2);
+        bool overrun = vlen > left - 4;
         const user_tag_info *user = NULL;
         const wmmp_tag_info *info = NULL;
         const char *name = overrun ? NULL : tag_name(tag, &user, &info);
@@ -455,6 +455,50 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
 
 /* ---- registration ---- */
 
+/* A tag's field type, display and value strings, from its value type in the tag table. */
+typedef struct {
+    enum ftenum type;
+    int display;
+    const void *strings;
+} tag_field_kind;
+
+static tag_field_kind tag_field_kind_of(const wmmp_tag_info *t)
+{
+    switch (t->type) {
+    case WMMP_VT_STRING:
+        return (tag_field_kind){ FT_STRINGZPAD, BASE_NONE, NULL };
+    case WMMP_VT_IPV4:
+        return (tag_field_kind){ FT_IPv4, BASE_NONE, NULL };
+    case WMMP_VT_UINT8:
+    case WMMP_VT_UINT16:
+    case WMMP_VT_UINT32: {
+        enum ftenum type = t->type == WMMP_VT_UINT8 ? FT_UINT8 : t->type == WMMP_VT_UINT16 ? FT_UINT16 : FT_UINT32;
+        if (t->tag == WMMP_TAG_REMOTE_CTRL_CMD)
+            return (tag_field_kind){ type, BASE_DEC, VALS(wmmp_remote_cmd_vals) };
+        if (t->tag == WMMP_TAG_CONNECT_MODE)
+            return (tag_field_kind){ type, BASE_DEC, VALS(wmmp_connect_mode_vals) };
+        if (t->unit[0]) {
+            unit_name_string *u = g_new0(unit_name_string, 1);
+            u->singular = g_strconcat(" ", t->unit, NULL);
+            return (tag_field_kind){ type, BASE_DEC | BASE_UNIT_STRING, u };
+        }
+        return (tag_field_kind){ type, BASE_DEC, NULL };
+    }
+    case WMMP_VT_HEX32:
+        return (tag_field_kind){ FT_UINT32, BASE_HEX, NULL };
+    case WMMP_VT_TIME:
+        return (tag_field_kind){ FT_ABSOLUTE_TIME, ABSOLUTE_TIME_UTC, NULL };
+    case WMMP_VT_TAG_LIST:
+        return (tag_field_kind){ FT_UINT16, BASE_HEX, VALS(wmmp_tag_vals) };
+    case WMMP_VT_CSQ:
+        return (tag_field_kind){ FT_UINT8, BASE_CUSTOM, CF_FUNC(format_csq) };
+    default:
+        return (tag_field_kind){ FT_BYTES, BASE_NONE, NULL };
+    }
+}
+
+/* One field per display-filter name of the tag table (tags that share a name share the field), built as
+ * ordinary hf_register_info entries (HFILL) so that Wireshark's own registration fills in the rest. */
 static void register_tag_fields(int proto)
 {
     tag_table = wmmp_tag_table(&tag_count);
@@ -471,72 +515,16 @@ static void register_tag_fields(int proto)
     }
     for (size_t i = 0; i < tag_count; i++) {
         const wmmp_tag_info *t = &tag_table[i];
-        int *shared = (int *)g_hash_table_lookup(field_by_name, t->field);
-        if (shared) {
+        if (g_hash_table_lookup(field_by_name, t->field)) {
             tag_fields[i] = -1; /* fixed up after registration */
             continue;
         }
         int *id = g_new(int, 1);
         *id = -1;
-        g_hash_table_insert(field_by_name, (gpointer)t->field, id);
-        hf_register_info *r = &hf[n++];
-        r->p_id = id;
-        r->hfinfo.name = t->name;
-        r->hfinfo.abbrev = g_strconcat("wmmp.", t->field, NULL);
-        r->hfinfo.bitmask = 0;
-        r->hfinfo.blurb = g_strdup_printf("TLV 0x%04x", t->tag);
-        r->hfinfo.display = BASE_NONE;
-        r->hfinfo.strings = NULL;
-        switch (t->type) {
-        case WMMP_VT_STRING:
-            r->hfinfo.type = FT_STRINGZPAD;
-            break;
-        case WMMP_VT_IPV4:
-            r->hfinfo.type = FT_IPv4;
-            break;
-        case WMMP_VT_UINT8:
-        case WMMP_VT_UINT16:
-        case WMMP_VT_UINT32:
-            r->hfinfo.type = t->type == WMMP_VT_UINT8 ? FT_UINT8 : t->type == WMMP_VT_UINT16 ? FT_UINT16 : FT_UINT32;
-            r->hfinfo.display = BASE_DEC;
-            if (t->tag == WMMP_TAG_REMOTE_CTRL_CMD)
-                r->hfinfo.strings = VALS(wmmp_remote_cmd_vals);
-            else if (t->tag == WMMP_TAG_CONNECT_MODE)
-                r->hfinfo.strings = VALS(wmmp_connect_mode_vals);
-            else if (t->unit[0]) {
-                unit_name_string *u = g_new0(unit_name_string, 1);
-                u->singular = g_strconcat(" ", t->unit, NULL);
-                r->hfinfo.display = BASE_DEC | BASE_UNIT_STRING;
-                r->hfinfo.strings = u;
-            }
-            break;
-        case WMMP_VT_HEX32:
-            r->hfinfo.type = FT_UINT32;
-            r->hfinfo.display = BASE_HEX;
-            break;
-        case WMMP_VT_TIME:
-            r->hfinfo.type = FT_ABSOLUTE_TIME;
-            r->hfinfo.display = ABSOLUTE_TIME_UTC;
-            break;
-        case WMMP_VT_TAG_LIST:
-            r->hfinfo.type = FT_UINT16;
-            r->hfinfo.display = BASE_HEX;
-            r->hfinfo.strings = VALS(wmmp_tag_vals);
-            break;
-        case WMMP_VT_CSQ:
-            r->hfinfo.type = FT_UINT8;
-            r->hfinfo.display = BASE_CUSTOM;
-            r->hfinfo.strings = CF_FUNC(format_csq);
-            break;
-        default:
-            r->hfinfo.type = FT_BYTES;
-            break;
-        }
-        r->hfinfo.id = -1;
-        r->hfinfo.parent = 0;
-        r->hfinfo.ref_type = HF_REF_TYPE_NONE;
-        r->hfinfo.same_name_prev_id = -1;
-        r->hfinfo.same_name_next = NULL;
+        g_hash_table_insert(field_by_name, (void *)t->field, id);
+        tag_field_kind k = tag_field_kind_of(t);
+        hf[n++] = (hf_register_info){ id, { t->name, g_strconcat("wmmp.", t->field, NULL), k.type, k.display,
+                                            k.strings, 0, g_strdup_printf("TLV 0x%04x", t->tag), HFILL } };
     }
     proto_register_field_array(proto, hf, (int)n);
     for (size_t i = 0; i < tag_count; i++)
@@ -563,7 +551,7 @@ void wmmp_tlv_register(module_t *module)
         { &hf_cell_lac, { "LAC", "wmmp.cell.lac", FT_UINT16, BASE_DEC, NULL, 0, "Location area code", HFILL } },
         { &hf_cell_ci, { "Cell ID", "wmmp.cell.ci", FT_UINT16, BASE_DEC, NULL, 0, NULL, HFILL } },
     };
-    static gint *ett[] = { &ett_tlv, &ett_tlv_value, &ett_decrypted };
+    static int *ett[] = { &ett_tlv, &ett_tlv_value, &ett_decrypted };
     static ei_register_info ei[] = {
         { &ei_tlv_truncated, { "wmmp.tlv.truncated", PI_MALFORMED, PI_ERROR, "TLV header truncated", EXPFILL } },
         { &ei_tlv_overrun, { "wmmp.tlv.overrun", PI_MALFORMED, PI_ERROR, "TLV value runs past the end", EXPFILL } },
@@ -594,10 +582,10 @@ void wmmp_tlv_register(module_t *module)
 
     prefs_register_enum_preference(module, "dialect", "TLV dialect",
                                    "How tag 0x0002 is read: the APN (WMMP 3.0) or the signal level (seed paper)",
-                                   &wmmp_pref_dialect, dialects, FALSE);
+                                   &wmmp_pref_dialect, dialects, false);
 
     user_tag_map = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, user_tag_info_free);
-    uat_t *uat = uat_new("WMMP tags", sizeof(user_tag_t), "wmmp_tags", TRUE, &user_tags, &num_user_tags,
+    uat_t *uat = uat_new("WMMP tags", sizeof(user_tag_t), "wmmp_tags", true, &user_tags, &num_user_tags,
                          UAT_AFFECTS_DISSECTION, NULL, user_tag_copy, user_tag_update, user_tag_free,
                          user_tags_post_update, NULL, user_tag_fields);
     prefs_register_uat_preference(module, "tags", "TLV tags",

@@ -41,11 +41,11 @@ static expert_field ei_wmmp_no_response = EI_INIT;
 enum { KIND_EXCHANGE = 0, KIND_REQUEST_PART = 1, KIND_ACK_PART = 2 };
 
 typedef struct {
-    guint32 sequence;
-    guint16 command;   /* request ID, ACK bit cleared */
-    guint16 part;      /* 0 for KIND_EXCHANGE */
-    guint8 direction;
-    guint8 kind;
+    uint32_t sequence;
+    uint16_t command;   /* request ID, ACK bit cleared */
+    uint16_t part;      /* 0 for KIND_EXCHANGE */
+    uint8_t direction;
+    uint8_t kind;
 } wmmp_track_key;
 
 /*
@@ -56,18 +56,18 @@ typedef struct {
 typedef struct wmmp_exchange {
     struct wmmp_exchange *chain; /* next in the conversation's bucket */
     wmmp_track_key key;
-    guint32 req_frame;  /* first transmission */
-    guint32 ack_frame;  /* first ACK; 0 = none (yet) */
-    gint32 req_nsecs, last_nsecs;
-    gint64 req_secs;    /* request time */
-    gint64 last_secs;   /* latest message of the exchange, for the reuse window */
+    uint32_t req_frame;  /* first transmission */
+    uint32_t ack_frame;  /* first ACK; 0 = none (yet) */
+    int32_t req_nsecs, last_nsecs;
+    int64_t req_secs;    /* request time */
+    int64_t last_secs;   /* latest message of the exchange, for the reuse window */
 } wmmp_exchange;
 
 /* A conversation's exchanges by key: a chained hash table that grows with them. */
 typedef struct {
     wmmp_exchange **buckets;
-    guint size; /* a power of two */
-    guint count;
+    unsigned size; /* a power of two */
+    unsigned count;
 } wmmp_exchanges;
 
 typedef enum { ROLE_NONE, ROLE_REQUEST, ROLE_ACK, ROLE_PART } wmmp_role;
@@ -78,10 +78,10 @@ typedef enum { ROLE_NONE, ROLE_REQUEST, ROLE_ACK, ROLE_PART } wmmp_role;
  */
 typedef struct {
     wmmp_exchange *exchange; /* NULL: ACK without request */
-    guint32 sequence;        /* to check that later passes look at the same message */
-    guint32 retrans_of;      /* frame of the first transmission (request) or first ACK; 0 if none */
-    guint16 command_id;
-    guint8 role;             /* wmmp_role; ROLE_NONE: no record (yet) */
+    uint32_t sequence;        /* to check that later passes look at the same message */
+    uint32_t retrans_of;      /* frame of the first transmission (request) or first ACK; 0 if none */
+    uint16_t command_id;
+    uint8_t role;             /* wmmp_role; ROLE_NONE: no record (yet) */
 } wmmp_track_rec;
 
 /*
@@ -95,10 +95,10 @@ typedef struct {
 #define SLAB_SIZE 512
 
 static wmmp_track_rec **pages;
-static guint n_pages;
+static unsigned n_pages;
 static wmem_tree_t *more_recs;
 static wmmp_exchange *slab;
-static guint slab_used = SLAB_SIZE;
+static unsigned slab_used = SLAB_SIZE;
 
 static void track_init(void)
 {
@@ -109,21 +109,21 @@ static void track_init(void)
     slab_used = SLAB_SIZE;
 }
 
-static guint wmmp_track_hash(const wmmp_track_key *key)
+static unsigned wmmp_track_hash(const wmmp_track_key *key)
 {
-    guint h = key->sequence ^ ((guint)key->command << 16) ^ ((guint)key->part << 3) ^ ((guint)key->direction << 1) ^
+    unsigned h = key->sequence ^ ((unsigned)key->command << 16) ^ ((unsigned)key->part << 3) ^ ((unsigned)key->direction << 1) ^
               key->kind;
     return h ^ (h >> 15); /* sequences step by one: spread them over the low bits too */
 }
 
-static gboolean wmmp_track_equal(const wmmp_track_key *x, const wmmp_track_key *y)
+static bool wmmp_track_equal(const wmmp_track_key *x, const wmmp_track_key *y)
 {
     return x->sequence == y->sequence && x->command == y->command && x->part == y->part &&
            x->direction == y->direction && x->kind == y->kind;
 }
 
 /* The requester's end, the same for a request (sent by it) and its ACK (sent to it). */
-static guint8 requester_direction(const packet_info *pinfo, gboolean is_ack)
+static uint8_t requester_direction(const packet_info *pinfo, bool is_ack)
 {
     int c = cmp_address(&pinfo->src, &pinfo->dst);
     if (c == 0)
@@ -157,13 +157,13 @@ static wmmp_exchange *lookup_exchange(const wmmp_exchanges *map, const wmmp_trac
 
 static void grow(wmmp_exchanges *map)
 {
-    guint size = map->size * 2;
+    unsigned size = map->size * 2;
     wmmp_exchange **buckets = wmem_alloc0_array(wmem_file_scope(), wmmp_exchange *, size);
-    for (guint i = 0; i < map->size; i++) {
+    for (unsigned i = 0; i < map->size; i++) {
         wmmp_exchange *ex = map->buckets[i];
         while (ex) {
             wmmp_exchange *next = ex->chain;
-            guint b = wmmp_track_hash(&ex->key) & (size - 1);
+            unsigned b = wmmp_track_hash(&ex->key) & (size - 1);
             ex->chain = buckets[b];
             buckets[b] = ex;
             ex = next;
@@ -188,7 +188,7 @@ static wmmp_exchange *new_exchange(wmmp_exchanges *map, const wmmp_track_key *ke
     ex->req_secs = ex->last_secs = pinfo->abs_ts.secs;
     ex->req_nsecs = ex->last_nsecs = pinfo->abs_ts.nsecs;
     /* Replaces an older exchange with the same key, which stays valid for its frames. */
-    guint b = wmmp_track_hash(key) & (map->size - 1);
+    unsigned b = wmmp_track_hash(key) & (map->size - 1);
     wmmp_exchange **link = &map->buckets[b];
     while (*link && !wmmp_track_equal(&(*link)->key, key))
         link = &(*link)->chain;
@@ -215,8 +215,8 @@ static nstime_t req_time(const wmmp_exchange *ex)
 /* First pass: decide what this message is and update the conversation state. */
 static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_track_rec *rec)
 {
-    gboolean is_ack = wmmp_is_ack(ctx->command_id);
-    gboolean last_part = !ctx->fragment_part || ctx->fragment_number == ctx->fragment_total;
+    bool is_ack = wmmp_is_ack(ctx->command_id);
+    bool last_part = !ctx->fragment_part || ctx->fragment_number == ctx->fragment_total;
     wmmp_track_key key;
     wmmp_exchange *ex;
     wmmp_exchanges *map = conversation_exchanges(pinfo);
@@ -267,10 +267,10 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
 }
 
 /* The slot of the n-th tracked message of frame num; NULL when absent and not to be created. */
-static wmmp_track_rec *record_slot(guint32 num, guint n, gboolean create)
+static wmmp_track_rec *record_slot(uint32_t num, unsigned n, bool create)
 {
     if (n > 0) {
-        guint32 k[2] = { num, n };
+        uint32_t k[2] = { num, n };
         wmem_tree_key_t key[] = { { 2, k }, { 0, NULL } };
         wmmp_track_rec *rec = (wmmp_track_rec *)wmem_tree_lookup32_array(more_recs, key);
         if (!rec && create) {
@@ -279,11 +279,11 @@ static wmmp_track_rec *record_slot(guint32 num, guint n, gboolean create)
         }
         return rec;
     }
-    guint page = num >> PAGE_BITS;
+    unsigned page = num >> PAGE_BITS;
     if (page >= n_pages) {
         if (!create)
             return NULL;
-        guint grown = MAX(page + 1, n_pages * 2);
+        unsigned grown = MAX(page + 1, n_pages * 2);
         pages = (wmmp_track_rec **)wmem_realloc(wmem_file_scope(), pages, grown * sizeof *pages);
         memset(pages + n_pages, 0, (grown - n_pages) * sizeof *pages);
         n_pages = grown;
@@ -299,8 +299,8 @@ static wmmp_track_rec *record_slot(guint32 num, guint n, gboolean create)
 /* The record of the n-th tracked message of this frame, creating it on the first pass. */
 static wmmp_track_rec *message_record(packet_info *pinfo, const wmmp_msg_ctx *ctx)
 {
-    guint n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_TRACK_KEY_COUNTER));
-    gboolean first = !PINFO_FD_VISITED(pinfo);
+    unsigned n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_TRACK_KEY_COUNTER));
+    bool first = !PINFO_FD_VISITED(pinfo);
     wmmp_track_rec *rec;
 
     p_set_proto_data(pinfo->pool, pinfo, proto_wmmp, WMMP_TRACK_KEY_COUNTER, GUINT_TO_POINTER(n + 1));
@@ -316,30 +316,30 @@ static wmmp_track_rec *message_record(packet_info *pinfo, const wmmp_msg_ctx *ct
     return rec;
 }
 
-gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
+bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
                             wmmp_tap_info *tap)
 {
     wmmp_track_rec *rec;
     proto_item *it;
-    gboolean is_ack;
+    bool is_ack;
 
     if (!ctx)
-        return FALSE;
+        return false;
     is_ack = wmmp_is_ack(ctx->command_id);
     if (tap) {
         tap->is_request = !is_ack && !ctx->fragment_control;
-        tap->retransmission = FALSE;
-        tap->has_response_time = FALSE;
+        tap->retransmission = false;
+        tap->has_response_time = false;
         tap->request_frame = 0;
         nstime_set_zero(&tap->response_time);
     }
     /* Fragment control is neither request nor ACK; a copy quoted in an ICMP error is not traffic. */
     if (ctx->fragment_control || pinfo->flags.in_error_pkt)
-        return FALSE;
+        return false;
 
     rec = message_record(pinfo, ctx);
     if (!rec)
-        return FALSE;
+        return false;
 
     switch (rec->role) {
     case ROLE_REQUEST:
@@ -366,7 +366,7 @@ gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         it = proto_tree_add_time(tree, hf_wmmp_response_time, tvb, 0, 0, &response_time);
         proto_item_set_generated(it);
         if (tap) {
-            tap->has_response_time = TRUE;
+            tap->has_response_time = true;
             tap->response_time = response_time;
             tap->request_frame = rec->exchange->req_frame;
         }
@@ -383,7 +383,7 @@ gboolean wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                                rec->retrans_of);
         col_append_str(pinfo->cinfo, COL_INFO, " [Retransmission]");
         if (tap)
-            tap->retransmission = TRUE;
+            tap->retransmission = true;
     }
     return rec->retrans_of != 0;
 }

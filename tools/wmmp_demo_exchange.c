@@ -151,12 +151,12 @@ int main(int argc, char **argv)
     send_msg(&d, &w, WMMP_UPLINK, 0);
 
     /* LOGIN_ACK: timestamp, session key under the base key */
-    const uint8_t session_key[16] = "WMMP-session-key";
+    const uint8_t session_key[] = "WMMP-session-key"; /* 16 bytes; the NUL is not sent */
     begin(&d, &w, buf, WMMP_CMD_LOGIN | WMMP_ACK_BIT, up_seq++, 0xE0);
     wmmp_login_ack ack = { 0, LOGIN_TIME };
     wmmp_login_ack_put(&w, &ack);
     wmmp_writer_init(&iw, inner, sizeof inner);
-    wmmp_put_tlv(&iw, WMMP_TAG_SESSION_KEY, session_key, sizeof session_key);
+    wmmp_put_tlv(&iw, WMMP_TAG_SESSION_KEY, session_key, WMMP_SESSION_KEY_LEN);
     wmmp_put_tlv_u32(&iw, WMMP_TAG_SESSION_KEY_EXPIRY, 86400);
     wmmp_put_cipher_tlv(&w, WMMP_TAG_ENCRYPTED_TLVS, d.keys->base_key, inner, iw.len);
     wmmp_put_tlv_u16(&w, WMMP_TAG_HEARTBEAT_INTERVAL, 60);

@@ -86,11 +86,11 @@ static void test_file_req_round_trip(void)
 
 static void test_file_ack_round_trip_and_crc(void)
 {
-    const uint8_t block[9] = "123456789";
+    const uint8_t block[] = "123456789"; /* 9 bytes, without the NUL */
     uint8_t buf[64], expected[64];
     wmmp_writer w;
     wmmp_writer_init(&w, buf, sizeof buf);
-    wmmp_file_ack a = { 7, 0, 0, 18, sizeof block, block };
+    wmmp_file_ack a = { 7, 0, 0, 18, sizeof block - 1, block };
     CU_ASSERT_EQUAL(wmmp_file_ack_put(&w, &a), WMMP_OK);
     /* CRC-16 of "123456789" is the check value 0x29B1 */
     size_t n = unit_hex("00000007 00 29b1 00000012 0009 313233343536373839", expected, sizeof expected);

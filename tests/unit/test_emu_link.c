@@ -21,7 +21,7 @@
 #define STEP_MS 100
 #define MAX_SOAK 64
 
-static const uint8_t session_key[WMMP_SESSION_KEY_LEN] = "0123456789ABCDEF";
+static const uint8_t session_key[] = "0123456789ABCDEF"; /* WMMP_SESSION_KEY_LEN bytes and an unused NUL */
 
 /* What one application saw, and how it answers. */
 typedef struct {
@@ -487,7 +487,7 @@ static void test_full_without_session_key(void)
     CU_ASSERT_EQUAL(fx->ap.rejected, 1);
     CU_ASSERT_EQUAL(fx->ap.last_reject, WMMP_ERR_CRYPTO);
     /* the wrong key: the plaintext does not parse */
-    uint8_t other[WMMP_SESSION_KEY_LEN] = "FEDCBA9876543210";
+    uint8_t other[] = "FEDCBA9876543210"; /* a key of WMMP_SESSION_KEY_LEN bytes, NUL unused */
     wmmp_link_set_session_key(fx->p, other);
     wmmp_link_receive(fx->p, sent(fx, 0)->msg, sent(fx, 0)->len);
     CU_ASSERT_EQUAL(fx->ap.requests, 0);

@@ -6,7 +6,7 @@
 #include "wmmp_message.h"
 #include "wmmp_tables.h"
 
-static const uint8_t session_key[16] = "0123456789ABCDEF";
+static const uint8_t session_key[] = "0123456789ABCDEF"; /* 16 bytes and a NUL that is never used */
 
 /* Builds a CONFIG_TRAP with the given flag; encrypt: 0 none, 1 one 0xE040 TLV, 2 whole body in 0xE042. */
 static size_t build(uint8_t *buf, size_t cap, uint8_t flag, int encrypt)
