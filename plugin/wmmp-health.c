@@ -138,6 +138,13 @@ typedef struct {
 } ht_summary;
 
 /* The value length each known tag's layout allows (the codec's rule, which it keeps private). */
+/* A string from the record as the item text shows it (control characters escaped). format_text_string()
+ * takes unsigned char * in 4.0 and char * in later releases; void * converts to either. */
+static const char *printable(wmem_allocator_t *scope, const uint8_t *text)
+{
+    return format_text_string(scope, (const void *)text);
+}
+
 static bool length_ok(uint16_t tag, unsigned len, const char **rule)
 {
     switch (tag) {
@@ -273,7 +280,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     switch (tag) {
     case WMMP_HT_SUBJECT_ID:
         proto_tree_add_item_ret_string(tt, hf_subject_id, tvb, off, len, ENC_UTF_8, pinfo->pool, &text);
-        proto_item_append_text(ti, ": %s", format_text(pinfo->pool, text, strlen((const char *)text)));
+        proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
         sum->present |= WMMP_HEALTH_HAS_SUBJECT;
         break;
     case WMMP_HT_ECG: dissect_ecg(tvb, tt, ti, off, len, sum); break;
@@ -325,7 +332,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
         proto_tree_add_item_ret_uint(tt, hf_reminder_level, tvb, off, 1, ENC_BIG_ENDIAN, &v);
         proto_tree_add_item_ret_string(tt, hf_reminder_text, tvb, off + 1, len - 1, ENC_UTF_8, pinfo->pool, &text);
         proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
-                               format_text(pinfo->pool, text, strlen((const char *)text)));
+                               printable(pinfo->pool, text));
         sum->reminders++;
         break;
     default: break; /* not reached: callers pass known tags only */
