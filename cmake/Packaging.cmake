@@ -4,7 +4,8 @@
 #                                                 <prefix>/share/man/man1, the docs and example keys file into
 #                                                 <prefix>/share/doc/wmmp-tools, and the plugin into Wireshark's
 #                                                 global folder (plugin/CMakeLists.txt; an absolute path)
-#   cmake --build BUILD --target install-user-plugin   only the plugin, into ~/.local/lib/wireshark/plugins/4.0/epan
+#   cmake --build BUILD --target install-user-plugin   only the plugin, into ~/.local/lib/wireshark/plugins/X.Y/epan
+#                                                 (X.Y: the Wireshark release found at configure time)
 #   cd BUILD && cpack -G DEB                      wmmp-tools_<version>_<arch>.deb: all of the above under /usr,
 #                                                 dependencies computed by dpkg-shlibdeps
 include(GNUInstallDirs)
@@ -52,7 +53,7 @@ set(CPACK_PACKAGE_CONTACT "${WMMP_PACKAGE_CONTACT}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "WMMP-T 3.0 Wireshark plugin and M2M platform/terminal emulator")
 string(CONCAT CPACK_PACKAGE_DESCRIPTION
   "Open tooling for WMMP-T 3.0, the terminal-to-platform interface of China Mobile's Wireless M2M Protocol: "
-  "the Wireshark 4.0 dissector plugin wmmp.so (every command, typed TLVs, digests and decryption with your "
+  "the Wireshark ${WMMP_WS_RELEASE} dissector plugin wmmp.so (every command, typed TLVs, digests and decryption with your "
   "keys, fragments, request tracking, health records, statistics, firmware export) and the emulator "
   "programs wmmp-platform, wmmp-terminal and wmmp-emulate.")
 set(CPACK_GENERATOR DEB)
@@ -61,10 +62,12 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)   # libwireshark16, libglib2.0-0, libgcrypt20, libsqlite3-0, libc6
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)   # libwireshark (16 for 4.0, 18 for 4.4, 19 for 4.6), libglib2.0-0, libgcrypt20, libsqlite3-0, libc6
 if(WMMP_BUILD_PLUGIN)
-  # the plugin is for the Wireshark 4.0 series only (its folder and ABI)
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "wireshark-common (>= 4.0), wireshark-common (<< 4.1)")
+  # the plugin is for the release series it was built against only (its folder and ABI)
+  math(EXPR next_minor "${Wireshark_MINOR_VERSION} + 1")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS
+      "wireshark-common (>= ${WMMP_WS_RELEASE}), wireshark-common (<< ${Wireshark_MAJOR_VERSION}.${next_minor})")
   set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "tshark | wireshark")
 endif()
 set(CPACK_SOURCE_GENERATOR TGZ)

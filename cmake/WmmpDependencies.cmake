@@ -27,4 +27,10 @@ if(WMMP_BUILD_PLUGIN)
     message(FATAL_ERROR "Wireshark development files not found: apt-get install wireshark-dev libwireshark-dev "
                         "(or configure with -DWMMP_BUILD_PLUGIN=OFF)")
   endif()
+  # The plugin's folder (plugins/X.Y/epan) and ABI belong to one major.minor release.
+  set(WMMP_WS_RELEASE "${Wireshark_MAJOR_VERSION}.${Wireshark_MINOR_VERSION}")
+  if(WMMP_WS_RELEASE VERSION_LESS 4.0 OR WMMP_WS_RELEASE VERSION_GREATER 4.6)
+    message(WARNING "Wireshark ${Wireshark_VERSION} found; the plugin is built and tested against 4.0 to 4.6")
+  endif()
+  message(STATUS "Wireshark ${Wireshark_VERSION}: the plugin goes to plugins/${WMMP_WS_RELEASE}/epan")
 endif()

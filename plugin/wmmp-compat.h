@@ -33,6 +33,11 @@
 #define dissector_try_payload_with_data dissector_try_payload_new
 #endif
 
+/* UNS() (a unit_name_string as a field's strings) is in proto.h from 4.2 on. */
+#ifndef UNS
+#define UNS(x) (cast_same(const struct unit_name_string *, (x)))
+#endif
+
 /*
  * Booleans that Wireshark reads through a pointer or a callback's return type: gboolean (int) in 4.0,
  * C99 bool from 4.2 on (preference variables, heuristic dissectors, UAT update callbacks). A variable or

@@ -109,9 +109,6 @@ enum {
 };
 
 /* Our own units: Wireshark's built-in ones print "98%" and "500Hz"; the record reads "98 %". */
-#ifndef UNS /* added to proto.h after 4.0 */
-#define UNS(x) (cast_same(const struct unit_name_string *, (x)))
-#endif
 static const unit_name_string units_ht_hz = { " Hz", NULL };
 static const unit_name_string units_ht_bpm = { " bpm", NULL };
 static const unit_name_string units_ht_mmhg = { " mmHg", NULL };

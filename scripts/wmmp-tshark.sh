@@ -3,7 +3,7 @@
 #   scripts/wmmp-tshark.sh [-B BUILD_DIR] TSHARK_ARGS...
 # BUILD_DIR defaults to build/release (what scripts/demo.sh builds).
 #
-# Wireshark loads WIRESHARK_PLUGIN_DIR/4.0/epan/*.so, but ignores that variable when run as root. As
+# Wireshark loads WIRESHARK_PLUGIN_DIR/X.Y/epan/*.so (X.Y its own release), but ignores that variable when run as root. As
 # root this script therefore runs tshark as the user "nobody" on private, readable copies of the plugin
 # and of the capture named by -r (the output still comes to you). Other file arguments (-w, --export-objects)
 # must then be writable by nobody. Installing the plugin (cmake --install) avoids all of this.
@@ -15,8 +15,16 @@ if [[ ${1:-} == -B ]]; then
   shift 2
 fi
 plugins="$build/wireshark-plugins"
-if [[ ! -f "$plugins/4.0/epan/wmmp.so" ]]; then
-  echo "wmmp-tshark: no plugin at $plugins/4.0/epan/wmmp.so; build first (cmake --build $build)" >&2
+# The build writes the plugin under the major.minor of the Wireshark it was configured against.
+ws_release=$(tshark -v 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+if [[ ! -f "$plugins/$ws_release/epan/wmmp.so" ]]; then
+  built=$(cd "$plugins" 2>/dev/null && ls -d -- */epan/wmmp.so 2>/dev/null | cut -d/ -f1 | tr '\n' ' ' || true)
+  if [[ -n $built ]]; then
+    echo "wmmp-tshark: $build has the plugin for Wireshark ${built% }, but this tshark is ${ws_release:-unknown}:" \
+         "configure a build against this Wireshark (cmake -S . -B $build)" >&2
+  else
+    echo "wmmp-tshark: no plugin at $plugins/${ws_release:-X.Y}/epan/wmmp.so; build first (cmake --build $build)" >&2
+  fi
   exit 2
 fi
 

@@ -25,6 +25,7 @@ COMMANDS = [LOGIN, LOGOUT, HEART_BEAT, TRANSPARENT_DATA, CONFIG_GET, CONFIG_SET,
 ACK = 0x8000
 FLAG_SECURITY, FLAG_ENCRYPTION, FLAG_DIGEST, FLAG_FRAGMENT = 0x80, 0x40, 0x20, 0x10
 TAG_SIGNAL, TAG_CELL, TAG_USER_DATA, TAG_FRAGMENT, TAG_DIGEST = 0x3007, 0x3006, 0x4007, 0x4008, 0xE021
+TAG_SYSTEM_TIME = 0x3009
 
 
 class Keys:
@@ -87,8 +88,15 @@ def transparent_body(user_data):
     return struct.pack(">H", crc16(user_data)) + tlv(TAG_USER_DATA, user_data)
 
 
-def login_body(signal=21):
-    sync = tlv(TAG_SIGNAL, bytes([signal]))
+_login_times = {}  # serial -> System time of its last LOGIN: each LOGIN newer than the last (docs/PROTOCOL-NOTES.md)
+
+
+def login_body(signal=21, serial=None, at=None):
+    """LOGIN body with its freshness: System time (0x3009), inside the sync TLVs and so under the digest."""
+    if at is None:
+        at = max(int(time.time()), _login_times.get(serial, 0) + 1)
+        _login_times[serial] = at
+    sync = tlv(TAG_SIGNAL, bytes([signal])) + tlv(TAG_SYSTEM_TIME, struct.pack(">I", at))
     return b"HT-1.0\0\0" + struct.pack(">I", crc32(sync)) + sync
 
 
@@ -132,8 +140,14 @@ class Terminal:
                 return h, body
         return None, None
 
-    def login(self):
-        h, body = self.request(LOGIN, login_body())
+    def login(self, flag=None, at=None):
+        body = login_body(serial=self.serial, at=at)
+        if flag is None:
+            h, body = self.request(LOGIN, body)
+        else:
+            raw = message(LOGIN, self.seq, body, self.serial, self.keys, 0, flag=flag)
+            self.seq += 1
+            h, body = self.request(LOGIN, None, raw=raw)
         if h is None:
             return None
         if body and body[0] in (0, 1):

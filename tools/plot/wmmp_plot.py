@@ -15,6 +15,7 @@ records (plotted once).
 """
 import argparse
 import calendar
+import glob
 import os
 import re
 import shutil
@@ -83,7 +84,7 @@ def tshark_command(args):
     build = args.build_dir
     if build is None:
         default = os.path.join(ROOT, "build", "release")
-        if os.path.isfile(os.path.join(default, "wireshark-plugins", "4.0", "epan", "wmmp.so")):
+        if glob.glob(os.path.join(default, "wireshark-plugins", "*", "epan", "wmmp.so")):
             build = default
     if build is None:
         return ["tshark"]
