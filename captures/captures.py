@@ -21,6 +21,11 @@ IPv4, UDP and TCP summary lines are dropped, so the file shows only what the plu
 with their value strings, units, generated fields, expert items, reassembly, tracking) and nothing of the
 lower layers' presentation, which changes between Wireshark versions. Text rather than JSON: it is what a
 reader of the capture sees, and a diff of it reads like a decode.
+
+One set of goldens serves Wireshark 4.0 to 4.6. They hold 4.0's text; where a newer release prints the same
+value in another form (long byte strings in full with "[…]", durations in milliseconds, ISO 8601 times),
+canonical() rewrites it into 4.0's form before the comparison, so every value is still compared but no
+release's formatting is. A difference that canonical() does not know is a real difference and fails.
 """
 
 import argparse
@@ -199,8 +204,34 @@ def filter_decode(text):
     return "\n".join(out) + "\n"
 
 
+# Wireshark 4.0 to 4.6 print some values differently; the golden files hold 4.0's form, and canonical()
+# turns a newer release's form into it, so that one set of goldens compares the values on every release.
+BYTES_SHOWN = 36  # 4.0 shows the first 36 bytes of a long FT_BYTES value, then "…"
+BYTES_LINE = re.compile(r"^(\s*\[?)([^:\[]*?)(?: \[…\])?: ([0-9a-f]+)(…?)(\]?)$")
+DURATION = re.compile(r"(-?\d+\.\d+) (milliseconds|microseconds|nanoseconds)\b")
+DURATION_SCALE = {"milliseconds": 1e3, "microseconds": 1e6, "nanoseconds": 1e9}
+ISO_TIME = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d\.\d{9})Z")
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def canonical_line(line):
+    m = BYTES_LINE.match(line)
+    if m and len(m.group(3)) > 2 * BYTES_SHOWN:
+        # 4.2+: "Name […]: <every byte>" for 4.0's "Name: <36 bytes>…"
+        line = "%s%s: %s…%s" % (m.group(1), m.group(2), m.group(3)[:2 * BYTES_SHOWN], m.group(5))
+    # 4.6: "20.000000 milliseconds" for 4.0's "0.020000000 seconds"
+    line = DURATION.sub(lambda d: "%.9f seconds" % (float(d.group(1)) / DURATION_SCALE[d.group(2)]), line)
+    # 4.6: ISO 8601 "2026-01-01T00:00:00.000000000Z" for 4.0's "Jan  1, 2026 00:00:00.000000000 UTC"
+    return ISO_TIME.sub(lambda t: "%s %2d, %s %s UTC" % (MONTHS[int(t.group(2)) - 1], int(t.group(3)), t.group(1),
+                                                        t.group(4)), line)
+
+
+def canonical(text):
+    return "".join(canonical_line(l) + "\n" for l in text.splitlines())
+
+
 def decode(ts, capture, pcap):
-    return filter_decode(ts.run(pcap, ["-2", "-V", "-O", "wmmp,wmmp.health"] + capture.tshark_args))
+    return canonical(filter_decode(ts.run(pcap, ["-2", "-V", "-O", "wmmp,wmmp.health"] + capture.tshark_args)))
 
 
 SEVERITY_ERROR = 0x00800000
