@@ -27,7 +27,7 @@ void plugin_register(void)
 }
 
 #ifdef WMMP_WS_PLUGIN_DESCRIBE
-/* Newer releases ask what kind of plugin this is (tshark -G plugins shows it). */
+/* 4.4 and later ask what kind of plugin this is (tshark -G plugins shows it). */
 WS_DLL_PUBLIC uint32_t plugin_describe(void);
 
 uint32_t plugin_describe(void)

@@ -15,15 +15,13 @@
 #define WMMP_WS_AT_LEAST(major, minor) \
     (WIRESHARK_VERSION_MAJOR > (major) || (WIRESHARK_VERSION_MAJOR == (major) && WIRESHARK_VERSION_MINOR >= (minor)))
 
-/* plugin_describe() and WS_PLUGIN_DESC_* (wsutil/plugins.h) came with 4.2; 4.0 has neither. */
-#if WMMP_WS_AT_LEAST(4, 2)
+/* plugin_describe() and WS_PLUGIN_DESC_* (wsutil/plugins.h) came with 4.4; the loader treats it as optional. */
+#if WMMP_WS_AT_LEAST(4, 4)
 #include <wsutil/plugins.h>
-#endif
-#ifdef WS_PLUGIN_DESC_DISSECTOR
 #define WMMP_WS_PLUGIN_DESCRIBE 1
 #endif
 
-/* The g-free tvb accessors appeared in 4.4 (which deprecates tvb_get_guint8); the old names exist up to 4.6. */
+/* The g-free tvb accessors came with 4.4, which deprecates tvb_get_guint8; the old names exist up to 4.6. */
 #if !WMMP_WS_AT_LEAST(4, 4)
 #define tvb_get_uint8 tvb_get_guint8
 #endif
@@ -33,24 +31,27 @@
 #define dissector_try_payload_with_data dissector_try_payload_new
 #endif
 
-/* UNS() (a unit_name_string as a field's strings) is in proto.h from 4.2 on. */
+/* UNS() (a unit_name_string as a field's strings) is not in 4.0's proto.h. */
 #ifndef UNS
 #define UNS(x) (cast_same(const struct unit_name_string *, (x)))
 #endif
 
 /*
  * Booleans that Wireshark reads through a pointer or a callback's return type: gboolean (int) in 4.0,
- * C99 bool from 4.2 on (preference variables, heuristic dissectors, UAT update callbacks). A variable or
- * function of the wrong one of the two is an incompatible pointer, so these three follow the release.
+ * C99 bool later, but not all at once. A variable or function of the wrong one of the two is an
+ * incompatible pointer (an error with GCC 14), so each follows the release that changed it.
  */
 #if WMMP_WS_AT_LEAST(4, 2)
-typedef bool wmmp_pref_bool;   /* prefs_register_bool_preference(..., wmmp_pref_bool *) */
-typedef bool wmmp_heur_bool;   /* return type of a heur_dissector_t */
-typedef bool wmmp_uat_bool;    /* return type of a uat_update_cb_t */
+typedef bool wmmp_uat_bool;    /* return type of a uat_update_cb_t: bool from 4.2 */
+#else
+typedef gboolean wmmp_uat_bool;
+#endif
+#if WMMP_WS_AT_LEAST(4, 4)
+typedef bool wmmp_pref_bool;   /* prefs_register_bool_preference(..., wmmp_pref_bool *): bool from 4.4 */
+typedef bool wmmp_heur_bool;   /* return type of a heur_dissector_t: bool from 4.4 */
 #else
 typedef gboolean wmmp_pref_bool;
 typedef gboolean wmmp_heur_bool;
-typedef gboolean wmmp_uat_bool;
 #endif
 
 #endif /* WMMP_COMPAT_H */

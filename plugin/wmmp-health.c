@@ -136,7 +136,7 @@ typedef struct {
 
 /* The value length each known tag's layout allows (the codec's rule, which it keeps private). */
 /* A string from the record as the item text shows it (control characters escaped). format_text_string()
- * takes unsigned char * in 4.0 and char * in later releases; void * converts to either. */
+ * takes unsigned char * in 4.0 and char * from 4.2 on; void * converts to either. */
 static const char *printable(wmem_allocator_t *scope, const uint8_t *text)
 {
     return format_text_string(scope, (const void *)text);

@@ -76,8 +76,12 @@ mode=""
 if [[ $valgrind -eq 1 ]]; then
   # valgrind must wrap tshark itself, inside the wrapper's privilege drop: put a shim first on PATH.
   mkdir -p "$work/bin"
-  printf '#!/bin/sh\nexec valgrind -q --error-exitcode=1 --leak-check=no %s "$@"\n' "$(command -v tshark)" > "$work/bin/tshark"
+  # suppressions for libraries newer tshark releases load (copied: nobody may not read the source tree)
+  cp scripts/valgrind-wireshark.supp "$work/bin/"
+  printf '#!/bin/sh\nexec valgrind -q --error-exitcode=1 --leak-check=no --suppressions=%s %s "$@"\n' \
+    "$work/bin/valgrind-wireshark.supp" "$(command -v tshark)" > "$work/bin/tshark"
   chmod a+rx "$work" "$work/bin" "$work/bin/tshark" # the wrapper runs tshark as nobody when root
+  chmod a+r "$work/bin/valgrind-wireshark.supp"
   export PATH="$work/bin:$PATH"
   mode=", valgrind"
 fi
