@@ -20,9 +20,13 @@
  *   - Communication failure (the link's failure callback, or nothing heard for 3 heartbeat intervals):
  *     LOGOUT reason 1 (reason 4 for the silent connection) on a reset link, waiting one response timeout
  *     at most, then a back-off (backoff_ms doubling up to backoff_max_ms) and a new login.
- *   - Digests: a platform request with a bad digest is answered with result 3 and not processed. A
- *     platform whose LOGIN_ACK carried no digest is taken not to sign (lenient: it offers less security
- *     than asked); once it signed, later messages without a digest are not trusted.
+ *   - Digests: a platform request with a bad digest is answered with result 3 and not processed. An ACK or
+ *     control below the terminal's security level (no digest at DIGEST and above, not in 0xE042 at FULL)
+ *     never counts (the link drops it, wmmp_link.h): the first of a login or session is logged as an error,
+ *     the request is retried as for a lost ACK (profile section 9) -- never a downgrade. A platform whose
+ *     signed LOGIN_ACK delivers no session key is logged and the session stays signed.
+ *   - LOGIN carries System time (0x3009) among its sync TLVs, so under the digest: one second newer than
+ *     the last LOGIN at least, so that the platform can refuse a replayed copy (docs/PROTOCOL-NOTES.md).
  *   - CONFIG_GET without tags reports the whole parameter table. CONFIG_SET is all or nothing: one
  *     unknown, read-only or out-of-range parameter rejects the request (result 8 + those tags) and applies
  *     none. 0x0011 and 0x4004 both set the heartbeat interval.
@@ -128,6 +132,8 @@ struct terminal {
 
     /* session */
     int peer_signs;
+    int class_logged;    /* an answer below our security class was reported as an error (once per login) */
+    uint32_t login_time; /* System time (0x3009) of our last LOGIN: each one newer (its freshness) */
     int hb_outstanding, records_enabled, suspended, finishing, stop_requested, reregistered;
     int rec_inflight;
     uint32_t rec_id;
@@ -228,12 +234,6 @@ static int request_authentic(const terminal *t, const wmmp_rx *rx)
     if (rx->has_digest)
         return rx->digest_ok;
     return t->security == WMMP_SEC_PLAIN || !t->peer_signs;
-}
-
-/* The link already drops ACKs with a bad digest; a missing one matters once the platform signs. */
-static int ack_authentic(const terminal *t, const wmmp_rx *rx)
-{
-    return rx->has_digest || t->security == WMMP_SEC_PLAIN || !t->peer_signs;
 }
 
 static void set_identity(terminal *t)
@@ -785,15 +785,9 @@ static void on_record_ack(terminal *t, const wmmp_rx *rx)
     t->rec_inflight = 0;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_result_get(&r, &result);
-    if (!ack_authentic(t, rx) && result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
-        /* a restarted platform lost the session and its timestamp, so it cannot sign: log in again (the
-           record stays spooled; at worst a forged ACK costs a login) */
-        relogin(t);
-        return;
-    } else if (!ack_authentic(t, rx)) {
-        tlog(t, EMU_LOG_WARN, "ACK of record %u without a digest: not trusted", (unsigned)id);
-        refusal(t, id);
-    } else if (result == RESULT_OK) {
+    /* the link passes only ACKs of our security class: a restarted platform's unsigned "not logged in" is
+       retried until the link declares communication failure, then we log in again (profile section 9) */
+    if (result == RESULT_OK) {
         record_acked(t, id);
     } else if (result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
         relogin(t);
@@ -979,9 +973,12 @@ static void do_login(terminal *t)
     uint8_t tlvs[32], body[64];
     wmmp_writer wt, w;
     wmmp_login lg;
+    uint32_t at = t->env->unix_time(t->env->ctx);
+    t->login_time = at > t->login_time ? at : t->login_time + 1;
     wmmp_writer_init(&wt, tlvs, sizeof tlvs);
     put_cell(t, &wt);
     wmmp_put_tlv_u8(&wt, signal_tag(t), t->csq);
+    wmmp_put_tlv_u32(&wt, WMMP_TAG_SYSTEM_TIME, t->login_time); /* freshness, under the digest */
     memset(&lg, 0, sizeof lg);
     snprintf(lg.software_version, sizeof lg.software_version, "%.8s", t->firmware);
     lg.sync_crc = wmmp_login_sync_crc(tlvs, wt.len);
@@ -994,6 +991,7 @@ static void do_login(terminal *t)
     wmmp_link_set_session_key(t->link, NULL); /* the LOGIN_ACK brings this session's */
     wmmp_link_set_security(t->link, t->security);
     t->bad_digests_at_login = wmmp_link_get_stats(t->link)->bad_digests;
+    t->class_logged = 0;
     tlog(t, EMU_LOG_INFO, "logging in (security level %d)", (int)t->security);
     if (send_request(t, WMMP_CMD_LOGIN, body, w.len, NULL) < 0)
         attempt_failed(t);
@@ -1030,6 +1028,7 @@ static void session_begin(terminal *t, const wmmp_rx *rx, const wmmp_login_ack *
         tlog(t, EMU_LOG_WARN, "the platform does not sign its messages");
     apply_login_tlvs(t, r);
     t->state = ST_ONLINE;
+    t->class_logged = 0;
     t->stats.logins++;
     t->failed_attempts = 0;
     t->backoff = t->backoff_first;
@@ -1484,12 +1483,29 @@ static void cb_failure(void *user, wmmp_link *l)
         comm_failure(t, LOGOUT_COMM_FAILURE);
 }
 
+/* An ACK or control below our security class (the link dropped it): an error once, for the operator. */
+static void below_class(terminal *t, const uint8_t *msg, size_t len)
+{
+    wmmp_header h;
+    if (wmmp_header_decode(msg, len, &h) != WMMP_OK)
+        return;
+    int signed_ = (h.safe_flag & WMMP_FLAG_DIGEST) != 0;
+    tlog(t, t->class_logged ? EMU_LOG_DEBUG : EMU_LOG_ERROR,
+         "%s refused: %s, below this terminal's security level %s; not downgrading, the request is retried "
+         "(a forged answer, or a platform with less security?)",
+         wmmp_command_name(h.command_id), signed_ ? "not encrypted" : "unsigned (no digest)",
+         wmmp_security_level_name(t->security));
+    t->class_logged = 1;
+}
+
 static void cb_rejected(void *user, wmmp_link *l, const uint8_t *msg, size_t len, wmmp_err why)
 {
     terminal *t = user;
     (void)l;
-    (void)msg;
-    tlog(t, EMU_LOG_DEBUG, "dropped %zu bytes from the platform: %s", len, wmmp_strerror(why));
+    if (why == WMMP_ERR_SECURITY_CLASS)
+        below_class(t, msg, len);
+    else
+        tlog(t, EMU_LOG_DEBUG, "dropped %zu bytes from the platform: %s", len, wmmp_strerror(why));
 }
 
 /* ---- the interface ---- */

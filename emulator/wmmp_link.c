@@ -44,9 +44,11 @@
  *     announces), else the TLV error is the reason: a wrong key shows up this way.
  *   - Digests: a request with a bad digest is delivered with digest_ok = 0 (the application answers result
  *     3). An ACK, fragment part of an ACK, or control with a bad digest is treated as not received: counted
- *     in bad_digests, not passed to rejected, so the request is retransmitted. Without keys a digest cannot
- *     be checked: has_digest = 1, digest_ok = 0, not counted as bad, and ACKs are accepted. The link does
- *     not demand a digest: rx.has_digest tells the application. A reassembled message has has_digest /
+ *     in bad_digests, not passed to rejected, so the request is retransmitted. One without the digest (or
+ *     the 0xE042) this end's level demands is below the class (wmmp_link.h): treated as not received too,
+ *     counted in below_class and reported as WMMP_ERR_SECURITY_CLASS. Without keys a digest cannot be
+ *     checked: has_digest = 1, digest_ok = 0, not counted as bad, and ACKs are accepted. Requests are
+ *     delivered whatever their digest: rx.has_digest tells the application. A reassembled message has has_digest /
  *     digest_ok only when every part had / passed one.
  *   - An ACK matching no outstanding request: rejected (WMMP_ERR_INVALID_ARGUMENT), except the ACK (or a
  *     control) of one of the last LATE_MEMORY requests that completed, failed or were dropped: silently
@@ -56,7 +58,9 @@
  *   - A request is a duplicate when command, Sequence_ID and the exact bytes (a 64-bit hash; for a
  *     fragmented request: of its last part) match an entry of the cache: a real retransmission is
  *     byte-identical, while a peer that restarted its counter sends new bytes and is served as new.
- *   - Answered: the stored ACK is sent again (part 1 of a fragmented ACK; the requester's controls fetch
+ *   - Answered: only for a copy from the peer (wmmp_link_receive_from) of a request that passed the security
+ *     class -- anything else is no proof of its sender and is not answered (duplicates_refused) -- the stored
+ *     ACK is sent again (part 1 of a fragmented ACK; the requester's controls fetch
  *     the rest). Delivered but not answered yet: ignored. Late copies of the parts of a finished request
  *     are ignored, its last part answered like the whole request. A delayed copy of a part older than the
  *     last one accepted (overtaken by its successor) is ignored, so that a late part 1 does not restart
@@ -135,6 +139,7 @@ typedef struct {
     int used;
     int answered;
     int fp_known;        /* 0: answered without having been delivered (any bytes match) */
+    int authentic;       /* the request passed the session's security class: its copies may be answered */
     uint16_t command;    /* request ID */
     uint32_t seq;
     uint64_t fp;         /* hash of the request (its last part) as received */
@@ -199,6 +204,7 @@ struct wmmp_link {
     size_t done_next;
     rx_transfer rx_req, rx_ack;
 
+    int rx_from_peer; /* the message being received came from the link's peer (wmmp_link_receive_from) */
     unsigned busy; /* nesting of link calls that may run callbacks */
     int doomed;    /* freed inside a callback: destroyed when busy drops to 0 */
     wmmp_link_stats stats;
@@ -542,6 +548,25 @@ static void check_digest(const wmmp_link *l, rx_msg *r, uint32_t timestamp)
     r->digest_bad = r->has_digest && l->has_keys && !r->digest_ok;
 }
 
+/*
+ * The session's security class (wmmp_link.h): what this end demands of an ACK or control before it counts,
+ * the same as what it sends -- a digest whenever it signs that command, the body in 0xE042 whenever it
+ * would seal it. Anything less is treated as not received, so a forger cannot downgrade a session.
+ */
+static int below_class(const wmmp_link *l, const rx_msg *r, const wmmp_rx *rx)
+{
+    uint16_t cmd = r->m.hdr.command_id;
+    if (signs(l, cmd) && !r->has_digest)
+        return 1;
+    return rx && seals(l, cmd, rx->body_len) && !rx->decrypted;
+}
+
+static void refuse_below_class(wmmp_link *l, const rx_msg *r)
+{
+    l->stats.below_class++;
+    reject(l, r->msg, r->len, WMMP_ERR_SECURITY_CLASS);
+}
+
 /* ---- duplicate cache and recently finished requests ---- */
 
 #define DUP_KEY(cmd, seq) ((uint64_t)1 << 48 | (uint64_t)(cmd) << 32 | (uint32_t)(seq))
@@ -612,6 +637,13 @@ static void answer_duplicate(wmmp_link *l, dup_entry *d)
 {
     if (!d->answered) {
         debug(l, "repeat of a request not answered yet, ignored", d->command, d->seq);
+        return;
+    }
+    /* a copy is no proof of its sender: only the peer's own, of a request that passed the class, is answered
+       (a replay with a forged source must not reflect the stored ACK to a victim) */
+    if (!l->rx_from_peer || !d->authentic) {
+        l->stats.duplicates_refused++;
+        debug(l, "copy from another address or of an unauthenticated request, not answered", d->command, d->seq);
         return;
     }
     l->stats.duplicates_answered++;
@@ -778,6 +810,7 @@ static void deliver_request(wmmp_link *l, const rx_msg *r, uint64_t fp_first, co
     d->fp = r->fp;
     d->fp_first = fp_first;
     d->fp_known = 1;
+    d->authentic = !r->digest_bad && !(signs(l, rx->hdr.command_id) && !rx->has_digest);
     l->stats.requests_received++;
     if (l->cb.request)
         l->cb.request(l->user, l, rx);
@@ -796,11 +829,15 @@ static void rx_request(wmmp_link *l, const rx_msg *r, const wmmp_rx *rx)
 }
 
 /* An ACK-bit message with a bad digest counts as not received; any other proves the peer is alive. */
-static int ack_usable(wmmp_link *l, const rx_msg *r)
+static int ack_usable(wmmp_link *l, const rx_msg *r, const wmmp_rx *rx)
 {
     if (r->digest_bad) {
         l->stats.bad_digests++;
         debug(l, "bad digest, ignored", r->m.hdr.command_id, r->m.hdr.sequence_id);
+        return 0;
+    }
+    if (below_class(l, r, rx)) {
+        refuse_below_class(l, r);
         return 0;
     }
     l->consecutive_failures = 0;
@@ -819,7 +856,7 @@ static void unmatched(wmmp_link *l, const rx_msg *r)
 
 static void rx_ack(wmmp_link *l, const rx_msg *r, const wmmp_rx *rx)
 {
-    if (!ack_usable(l, r))
+    if (!ack_usable(l, r, rx))
         return;
     if (!matches_outstanding(l, rx->hdr.command_id, rx->hdr.sequence_id)) {
         unmatched(l, r);
@@ -938,7 +975,9 @@ static void deliver_reassembled(wmmp_link *l, const rx_msg *r, rx_transfer *t)
         rx.body = plain;
         rx.decrypted = 1;
     }
-    if (wmmp_is_ack(rx.hdr.command_id))
+    if (wmmp_is_ack(rx.hdr.command_id) && below_class(l, r, &rx))
+        refuse_below_class(l, r); /* the parts were signed, the whole is not sealed: the timer asks again */
+    else if (wmmp_is_ack(rx.hdr.command_id))
         complete_request(l, &rx);
     else
         deliver_request(l, r, fp_first, &rx);
@@ -1036,7 +1075,7 @@ static void ask_next_ack_part(wmmp_link *l, const wmmp_fragment *f, uint16_t wan
 
 static void rx_ack_part(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
 {
-    if (!ack_usable(l, r))
+    if (!ack_usable(l, r, NULL))
         return;
     if (!matches_outstanding(l, r->m.hdr.command_id, r->m.hdr.sequence_id)) {
         unmatched(l, r);
@@ -1141,6 +1180,10 @@ static void rx_control(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
         debug(l, "control with a bad digest, ignored", r->m.hdr.command_id, seq);
         return;
     }
+    if (below_class(l, r, NULL)) {
+        refuse_below_class(l, r);
+        return;
+    }
     if (wmmp_is_ack(r->m.hdr.command_id))
         l->consecutive_failures = 0;
     if (f->operation == WMMP_FRAGMENT_OP_SENDER_ABORT && sender_abort(l, r, f))
@@ -1150,7 +1193,7 @@ static void rx_control(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
         return;
     }
     dup_entry *d = dup_find(l, req, seq);
-    if (d && d->answered && d->ack.n > 1 && f->transaction_id == d->ack.txid) {
+    if (d && d->answered && d->ack.n > 1 && f->transaction_id == d->ack.txid && l->rx_from_peer) {
         control_for_answer(l, r, d, f);
         return;
     }
@@ -1192,6 +1235,12 @@ static wmmp_err check_message(const uint8_t *msg, size_t len, wmmp_message *m)
 
 /* ---- the interface ---- */
 
+const char *wmmp_security_level_name(wmmp_security_level level)
+{
+    static const char *const names[] = { "plain", "digest", "encrypted", "full" };
+    return (unsigned)level < sizeof names / sizeof names[0] ? names[level] : "?";
+}
+
 void wmmp_link_config_default(wmmp_link_config *cfg, wmmp_direction side)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -1221,6 +1270,7 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
     l->user = user;
     l->next_seq = 1;
     l->next_txid = 1;
+    l->rx_from_peer = 1;
     l->dup_cap = l->cfg.duplicate_cache ? l->cfg.duplicate_cache : 1;
     l->dup_alloc = l->dup_cap < 4 ? l->dup_cap : 4;
     l->dup = calloc(l->dup_alloc, sizeof *l->dup);
@@ -1370,11 +1420,27 @@ wmmp_err wmmp_link_answer(wmmp_link *l, const wmmp_header *req, const uint8_t *b
     return WMMP_OK;
 }
 
-void wmmp_link_receive(wmmp_link *l, const uint8_t *msg, size_t len)
+void wmmp_link_receive(wmmp_link *l, const uint8_t *msg, size_t len) { wmmp_link_receive_from(l, NULL, msg, len); }
+
+static void receive_one(wmmp_link *l, const uint8_t *msg, size_t len);
+
+void wmmp_link_receive_from(wmmp_link *l, emu_peer *from, const uint8_t *msg, size_t len)
 {
     if (!l || l->doomed)
         return;
     enter(l);
+    emu_peer *bound = l->peer;
+    if (from)
+        l->peer = from; /* what this message causes goes back where it came from */
+    l->rx_from_peer = !from || from == bound;
+    receive_one(l, msg, len);
+    l->peer = bound; /* the application moves it once it trusts the source */
+    l->rx_from_peer = 1;
+    leave(l);
+}
+
+static void receive_one(wmmp_link *l, const uint8_t *msg, size_t len)
+{
     rx_msg r;
     memset(&r, 0, sizeof r);
     r.msg = msg;
@@ -1389,7 +1455,6 @@ void wmmp_link_receive(wmmp_link *l, const uint8_t *msg, size_t len)
         else
             rx_whole(l, &r);
     }
-    leave(l);
 }
 
 void wmmp_link_reset(wmmp_link *l)

@@ -15,6 +15,12 @@
  *     and is not passed to the application a second time;
  *   - fragmentation (section 8): a body longer than 900 bytes is sent as 0x4008 parts.
  *
+ * Security class: an ACK, fragment part of an ACK or control without the digest this end would put on that
+ * command (or, at FULL with a session key, a non-empty ACK body outside 0xE042) is below the session's class:
+ * it never completes or advances a request; it counts as lost (the request is retransmitted, section 9) and
+ * is reported through rejected() with WMMP_ERR_SECURITY_CLASS, so that a forged unsigned answer cannot
+ * downgrade the session. REGISTER and its ACK are never signed, and a link without keys checks nothing.
+ *
  * Timestamps (section 7): LOGIN is signed and verified with 0, a LOGIN_ACK with the timestamp in its own
  * body (the platform calls wmmp_link_set_timestamp() before answering a LOGIN), every other message with
  * the session timestamp set by wmmp_link_set_timestamp().
@@ -54,6 +60,9 @@ typedef enum {
     WMMP_SEC_ENCRYPTED = 2,
     WMMP_SEC_FULL = 3,
 } wmmp_security_level;
+
+/* "plain", "digest", "encrypted", "full" (the programs' --security names). */
+const char *wmmp_security_level_name(wmmp_security_level level);
 
 typedef struct {
     wmmp_direction side;          /* WMMP_UPLINK: this end is the terminal (signs with the uplink password) */
@@ -102,9 +111,11 @@ typedef struct {
     uint64_t acks_received;
     uint64_t requests_received;  /* new requests passed to the application */
     uint64_t duplicates_answered;
+    uint64_t duplicates_refused; /* copies from another address, or of a request below the class: not answered */
     uint64_t acks_sent;
     uint64_t rejected;
     uint64_t bad_digests;
+    uint64_t below_class;        /* ACKs and controls without the digest (or 0xE042) this end's level demands */
     uint64_t fragments_sent, fragments_received;
     emu_ms last_ack_latency_ms;  /* of the last ACK, from the request's first transmission */
 } wmmp_link_stats;
@@ -146,6 +157,14 @@ wmmp_err wmmp_link_answer(wmmp_link *l, const wmmp_header *req, const uint8_t *b
 
 /* One whole message received from the peer (the driver has framed it). */
 void wmmp_link_receive(wmmp_link *l, const uint8_t *msg, size_t len);
+/*
+ * The same for a message from `from` (a platform: the datagram's source or the connection), which may not be
+ * the link's peer. What it causes (the ACK of a new request, controls) goes to `from`; a copy of an answered
+ * request is answered only when `from` is the peer and the request passed the security class, so a replay
+ * with a forged source reflects nothing. The peer is not changed: the application moves it
+ * (wmmp_link_set_peer) once it trusts the message. from NULL: the peer.
+ */
+void wmmp_link_receive_from(wmmp_link *l, emu_peer *from, const uint8_t *msg, size_t len);
 
 /* Drops queued and outstanding requests (their req_ctx are reported through request_failed) and any transfer
    in progress; keeps identity, keys, sequence counter and the duplicate cache. Used on logout and failure. */

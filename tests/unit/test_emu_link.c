@@ -508,8 +508,9 @@ static void test_no_keys(void)
     CU_ASSERT_EQUAL(fx->ap.digest_ok, 0);
     CU_ASSERT_EQUAL(wmmp_link_get_stats(fx->p)->bad_digests, 0);
     CU_ASSERT_EQUAL(flag_of(fx, 1), 0x00); /* no keys: never a digest */
-    CU_ASSERT_EQUAL(fx->at.acks, 1);
-    CU_ASSERT_EQUAL(fx->at.has_digest, 0);
+    /* ... which a signing end takes for a forgery: below its class, not an ACK (issue 13) */
+    CU_ASSERT_EQUAL(fx->at.acks, 0);
+    CU_ASSERT_EQUAL(wmmp_link_get_stats(fx->t)->below_class, 1);
     fx_free(fx);
 }
 
@@ -1144,6 +1145,51 @@ static void test_reordering_network(void)
     soak(WMMP_SEC_FULL, 1, 20, 4000, 40);
 }
 
+/*
+ * Issue 13, items 3 and 4: an ACK or control below this end's security class never completes (or advances)
+ * a request -- unsigned at DIGEST, unsealed at FULL; it counts as lost and the request is retransmitted.
+ */
+static void test_ack_below_class_ignored(void)
+{
+    fixture *fx = fx_new(WMMP_SEC_DIGEST);
+    wmmp_link_set_security(fx->p, WMMP_SEC_PLAIN); /* a forger's answers carry no digest */
+    CU_ASSERT_EQUAL(wmmp_link_request(fx->t, WMMP_CMD_HEART_BEAT, NULL, 0, NULL, NULL), WMMP_OK);
+    run(fx, 100);
+    CU_ASSERT_EQUAL(fx->ap.requests, 1);
+    CU_ASSERT_EQUAL(fx->at.acks, 0);
+    CU_ASSERT_EQUAL(wmmp_link_pending(fx->t), 1);
+    CU_ASSERT_EQUAL(fx->at.last_reject, WMMP_ERR_SECURITY_CLASS); /* reported, so the application can say so */
+    run(fx, 20000);
+    CU_ASSERT_EQUAL(fx->at.acks, 0);
+    CU_ASSERT_EQUAL(fx->at.failed, 1);
+    CU_ASSERT_EQUAL(wmmp_link_get_stats(fx->t)->retransmissions, 3);
+    fx_free(fx);
+
+    /* FULL: a signed ACK whose body is not in 0xE042 */
+    fx = fx_new(WMMP_SEC_FULL);
+    wmmp_link_set_security(fx->p, WMMP_SEC_ENCRYPTED);
+    uint8_t body[64];
+    size_t n = transparent_body(body, sizeof body);
+    CU_ASSERT_EQUAL(wmmp_link_request(fx->t, WMMP_CMD_TRANSPARENT_DATA, body, n, NULL, NULL), WMMP_OK);
+    run(fx, 100);
+    CU_ASSERT_EQUAL(fx->ap.requests, 1);
+    CU_ASSERT_EQUAL(fx->at.acks, 0);
+    fx_free(fx);
+
+    /* an unsigned send-next control does not advance a signed fragmented request */
+    fx = fx_new(WMMP_SEC_DIGEST);
+    wmmp_link_set_security(fx->p, WMMP_SEC_PLAIN);
+    uint8_t *big = malloc(2500);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    n = transparent_body(big, 2500);
+    CU_ASSERT_EQUAL(wmmp_link_request(fx->t, WMMP_CMD_TRANSPARENT_DATA, big, n, NULL, NULL), WMMP_OK);
+    run(fx, 100);
+    CU_ASSERT_EQUAL(wmmp_link_get_stats(fx->t)->fragments_sent, 1);
+    CU_ASSERT_EQUAL(fx->ap.requests, 0);
+    free(big);
+    fx_free(fx);
+}
+
 static CU_TestInfo tests[] = {
     {"plain round trip", test_plain_round_trip},
     {"digest: LOGIN 0xA0, LOGIN_ACK own timestamp, 0x20", test_digest_round_trip},
@@ -1171,6 +1217,7 @@ static CU_TestInfo tests[] = {
     {"network duplicating everything", test_duplicating_network},
     {"network losing a quarter", test_lossy_network},
     {"network delaying and reordering", test_reordering_network},
+    {"an ACK or control below the security class is ignored", test_ack_below_class_ignored},
     CU_TEST_INFO_NULL,
 };
 

@@ -1008,6 +1008,41 @@ static void test_spool_in_use_and_bad_config(void)
     h_free(h);
 }
 
+/* ---- issue 13, item 3: no downgrade ---- */
+
+static size_t error_lines, downgrade_lines;
+
+static void count_errors(void *ctx, emu_log_level level, const char *line)
+{
+    (void)ctx;
+    if (level == EMU_LOG_ERROR) {
+        error_lines++;
+        downgrade_lines += strstr(line, "LOGIN_ACK") != NULL;
+    }
+}
+
+/* A terminal at DIGEST (or FULL) whose platform answers unsigned never logs in, and says why as an error. */
+static void test_unsigned_login_ack_refused(void)
+{
+    static const wmmp_security_level levels[] = { WMMP_SEC_DIGEST, WMMP_SEC_FULL };
+    for (size_t i = 0; i < 2; i++) {
+        harness *h = h_new(SERIAL, 1);
+        h->cfg.security = levels[i];
+        h->cfg.max_login_attempts = 2;
+        h->fe.env.log = count_errors;
+        error_lines = downgrade_lines = 0;
+        h_make(h);
+        wmmp_link_set_security(h->pl, WMMP_SEC_PLAIN); /* the forger: answers without a digest */
+        terminal_start(h->t);
+        int code = run_until_done(h, 5 * MINUTE);
+        CU_ASSERT_EQUAL(terminal_get_stats(h->t)->logins, 0);
+        CU_ASSERT_EQUAL(code, TERMINAL_EXIT_COMM_FAILURE);
+        CU_ASSERT_EQUAL(got_count(h, WMMP_CMD_HEART_BEAT), 0);
+        CU_ASSERT(downgrade_lines >= 1);
+        h_free(h);
+    }
+}
+
 static CU_TestInfo tests[] = {
     { "registers when it has no serial, keeps the serial", test_registration_when_no_serial },
     { "figure 4: LOGIN, HEART_BEAT, TRANSPARENT_DATA, HEART_BEAT, LOGOUT", test_figure4_order },
@@ -1025,6 +1060,7 @@ static CU_TestInfo tests[] = {
     { "connection lost", test_connection_lost },
     { "logical connection timeout", test_connection_timeout },
     { "bad configuration", test_spool_in_use_and_bad_config },
+    { "an unsigned LOGIN_ACK is refused: no downgrade", test_unsigned_login_ack_refused },
     CU_TEST_INFO_NULL,
 };
 
