@@ -3,6 +3,8 @@
 
     captures.py generate --emulate E --gen-malformed G --out DIR     write every capture into DIR
     captures.py golden   --tshark T --plugin-dir P --dir DIR         rewrite DIR/golden/*.txt from DIR/*.pcap
+    captures.py fields   --tshark T --plugin-dir P --dir DIR         compare digest.pcap's field values with
+                                                                      DIR/golden/digest.fields
     captures.py check    --emulate E --gen-malformed G --dir DIR [--tshark T --plugin-dir P]
 
 `check` regenerates every capture into a temporary directory and compares it byte for byte with DIR; with
@@ -298,6 +300,22 @@ def cmd_generate(a):
     return 1 if problems else 0
 
 
+# Field values of one capture, as tshark -T fields prints them on every release: the cross-release check
+# of scripts/test-wireshark-versions.sh (golden/digest.fields is written with the goldens, on 4.0).
+FIELDS_CAPTURE = "digest.pcap"
+FIELDS_GOLDEN = os.path.join("golden", "digest.fields")
+FIELDS = ["frame.number", "wmmp.command", "wmmp.sequence", "wmmp.class", "wmmp.terminal_id", "wmmp.result",
+          "wmmp.digest.status", "wmmp.response_in", "wmmp.response_to"]
+DIGEST_GOOD = "1"
+
+
+def decode_fields(ts, pcap):
+    args = ["-2", "-T", "fields"]
+    for f in FIELDS:
+        args += ["-e", f]
+    return ts.run(pcap, args)
+
+
 def cmd_golden(a):
     ts = Tshark(a.tshark, a.plugin_dir)
     try:
@@ -307,9 +325,38 @@ def cmd_golden(a):
             with open(os.path.join(a.dir, c.golden), "w", encoding="utf-8") as f:
                 f.write(text)
             log("%-28s %8d bytes" % (c.golden, len(text.encode("utf-8"))))
+        with open(os.path.join(a.dir, FIELDS_GOLDEN), "w", encoding="utf-8") as f:
+            f.write(decode_fields(ts, os.path.join(a.dir, FIELDS_CAPTURE)))
+        log("%-28s (fields %s)" % (FIELDS_GOLDEN, " ".join(FIELDS)))
     finally:
         ts.close()
     return 0
+
+
+def fields_problems(ts, d, pcap):
+    """[] when the capture's field values are those of golden/digest.fields; a summary line is logged."""
+    got = decode_fields(ts, pcap)
+    with open(os.path.join(d, FIELDS_GOLDEN), encoding="utf-8") as f:
+        want = f.read()
+    rows = [l.split("\t") for l in got.splitlines()]
+    good = sum(1 for r in rows if r[FIELDS.index("wmmp.digest.status")] == DIGEST_GOOD)
+    if got != want:
+        diff = difflib.unified_diff(want.splitlines(True), got.splitlines(True), FIELDS_GOLDEN, "decoded now")
+        return ["%s: field values differ from %s:\n%s" % (FIELDS_CAPTURE, FIELDS_GOLDEN, "".join(diff))]
+    log("%s: %d messages, %d digests Good, field values same as %s" % (FIELDS_CAPTURE, len(rows), good,
+                                                                      FIELDS_GOLDEN))
+    return []
+
+
+def cmd_fields(a):
+    ts = Tshark(a.tshark, a.plugin_dir)
+    try:
+        problems = fields_problems(ts, a.dir, os.path.join(a.dir, FIELDS_CAPTURE))
+    finally:
+        ts.close()
+    for p in problems:
+        log(p)
+    return 1 if problems else 0
 
 
 def check_readme(d):
@@ -356,7 +403,7 @@ def cmd_check(a):
 
 
 def check_decodes(ts, d, tmp, expect_path):
-    problems = []
+    problems = fields_problems(ts, d, os.path.join(tmp, FIELDS_CAPTURE))
     for c in CAPTURES:
         pcap = os.path.join(tmp, c.name)
         text = decode(ts, c, pcap)
@@ -403,6 +450,10 @@ def main():
     r.add_argument("--tshark", default="tshark")
     r.add_argument("--plugin-dir", required=True)
     r.add_argument("--dir", default=HERE)
+    f = sub.add_parser("fields")
+    f.add_argument("--tshark", default="tshark")
+    f.add_argument("--plugin-dir", required=True)
+    f.add_argument("--dir", default=HERE)
     c = sub.add_parser("check")
     c.add_argument("--emulate", required=True)
     c.add_argument("--gen-malformed", required=True)
@@ -412,7 +463,7 @@ def main():
     a = parser.parse_args()
     if a.command == "check" and bool(a.tshark) != bool(a.plugin_dir):
         parser.error("check: --tshark and --plugin-dir go together")
-    return {"generate": cmd_generate, "golden": cmd_golden, "check": cmd_check}[a.command](a)
+    return {"generate": cmd_generate, "golden": cmd_golden, "fields": cmd_fields, "check": cmd_check}[a.command](a)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ packages=(
   wireshark-dev libwireshark-dev tshark
   libglib2.0-dev libgcrypt20-dev libpcap-dev libcunit1-dev libsqlite3-dev
   valgrind python3 util-linux
-  clang libclang-rt-14-dev
+  clang libclang-rt-dev
   gnuplot-nox fonts-dejavu-core
 )
 
