@@ -1,8 +1,11 @@
 #include "drv_glib.h"
 
+#include <gcrypt.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "wmmp_security.h"
 
 typedef struct {
     GSource base;
@@ -80,6 +83,14 @@ static uint32_t base_random(void *ctx)
     return drv_rng_next(&g->rng);
 }
 
+/* Session keys from the system's CSPRNG, never from the seeded generator (emu_env.h). */
+static void base_secret_bytes(void *ctx, uint8_t *out, size_t n)
+{
+    (void)ctx;
+    wmmp_crypto_init();
+    gcry_randomize(out, n, GCRY_STRONG_RANDOM);
+}
+
 static void base_log(void *ctx, emu_log_level level, const char *line)
 {
     static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -103,6 +114,7 @@ void drv_glib_init(drv_glib *g, void *ctx, const char *prog, uint64_t seed, emu_
     g->env.random = base_random;
     g->env.log = base_log;
     g->env.close_peer = NULL;
+    g->env.secret_bytes = base_secret_bytes;
     g->timers = drv_timerq_new();
     drv_rng_seed(&g->rng, seed);
     g->level = level;

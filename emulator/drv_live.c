@@ -18,6 +18,7 @@
 #define UDP_PER_DISPATCH 64          /* datagrams read per wake-up: fairness between sockets */
 #define TCP_WBUF_MAX (256u << 10)    /* queued output per connection before it is given up (4 max messages) */
 #define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_PER_ADDRESS 32      /* one host cannot take more than this of the slots */
 #define PARTIAL_TIMEOUT_MS 30000     /* a message still incomplete this long after its first byte: closed */
 #define SWEEP_MS 5000
 #define DEFAULT_MAX_UDP_PEERS 16384  /* UDP source addresses remembered at once */
@@ -719,6 +720,15 @@ static void sweep_start(drv_live *d)
     d->sweeping = 1;
 }
 
+/* Accepted connections open now from the address of `from` (closed ones are off the list). */
+static unsigned open_from(const drv_live *d, const struct sockaddr_in *from)
+{
+    unsigned n = 0;
+    for (const emu_peer *p = d->conns; p; p = p->next_conn)
+        n += p->kind == PEER_TCP_ACCEPTED && p->remote.sin_addr.s_addr == from->sin_addr.s_addr;
+    return n;
+}
+
 static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
 {
     tcp_listener *l = data;
@@ -740,6 +750,15 @@ static gboolean tcp_acceptable(gint fd, GIOCondition cond, gpointer data)
             d->stats.tcp_refused++;
             emu_logf(&d->base.env, EMU_LOG_WARN, "TCP %s refused: %u connections already open",
                      drv_net_name(&from, name, sizeof name), d->n_accepted);
+            close(c);
+            continue;
+        }
+        if (open_from(d, &from) >= d->o.max_per_address) {
+            d->stats.tcp_refused++;
+            if (d->stats.tcp_refused_per_address++ == 0) /* once: a host at its cap would flood the log */
+                emu_logf(&d->base.env, EMU_LOG_WARN, "TCP %s refused: %u connections from that address already "
+                         "open (--max-connections-per-address); further refusals are counted only",
+                         drv_net_name(&from, name, sizeof name), d->o.max_per_address);
             close(c);
             continue;
         }
@@ -854,6 +873,8 @@ drv_live *drv_live_new(const drv_live_options *o, char *err, size_t err_len)
     d->o = *o;
     if (!d->o.max_connections)
         d->o.max_connections = DEFAULT_MAX_CONNECTIONS;
+    if (!d->o.max_per_address)
+        d->o.max_per_address = DEFAULT_MAX_PER_ADDRESS;
     if (!d->o.max_udp_peers)
         d->o.max_udp_peers = DEFAULT_MAX_UDP_PEERS;
     if (d->o.rate_limit > 0 && d->o.rate_burst <= 0)

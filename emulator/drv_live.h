@@ -32,6 +32,10 @@
 
 typedef struct drv_live drv_live;
 
+/* wmmp-platform's rate limit when none is given (docs/EMULATOR.md): messages a second per source address;
+   the burst is twice that. A real terminal sends a few a minute, a NAT gateway of hundreds a few a second. */
+#define DRV_LIVE_DEFAULT_RATE_LIMIT 100
+
 typedef struct {
     /* One whole message from peer (UDP: one datagram, TCP: one framed message). */
     void (*receive)(void *user, emu_peer *from, const uint8_t *msg, size_t len);
@@ -51,6 +55,7 @@ typedef struct {
     drv_faults faults;
     const char *pcap_path;      /* NULL: no recording */
     unsigned max_connections;   /* accepted TCP connections at once; 0: 1024 */
+    unsigned max_per_address;   /* accepted TCP connections at once from one IPv4 address; 0: 32 */
     double rate_limit;          /* messages and new connections per second per source address; 0: no limit */
     double rate_burst;          /* the bucket's size; 0: 2 x rate_limit (at least 1) */
     unsigned max_udp_peers;     /* UDP source addresses remembered at once; 0: 16384 */
@@ -63,6 +68,7 @@ typedef struct {
     uint64_t duplicated, delayed;
     uint64_t send_errors;
     uint64_t tcp_accepted, tcp_refused, tcp_protocol_errors; /* errors: bad length, partial for 30 s, no reader */
+    uint64_t tcp_refused_per_address; /* of tcp_refused: the address already had max_per_address open */
     uint64_t tcp_idle_closed;         /* accepted connections silent for idle_timeout_ms */
     uint64_t rate_limited;            /* datagrams, TCP messages and connections dropped by rate_limit */
     uint64_t rate_limited_sources;    /* episodes: a source going over the limit (one warning each) */

@@ -87,6 +87,12 @@ static void off_timer_cancel(void *ctx, emu_timer t) { drv_timerq_cancel(((side_
 
 static uint32_t off_random(void *ctx) { return drv_rng_next(&((side_ctx *)ctx)->d->rng); }
 
+/* Session keys from the seed: a scenario's capture stays byte-identical (emu_env.h); offline only. */
+static void off_secret_bytes_reproducible(void *ctx, uint8_t *out, size_t n)
+{
+    drv_rng_fill_reproducible(&((side_ctx *)ctx)->d->rng, out, n);
+}
+
 static void off_log(void *ctx, emu_log_level level, const char *line)
 {
     static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -232,8 +238,8 @@ drv_offline *drv_offline_new(const drv_offline_options *o, char *err, size_t err
         d->ctx[s].d = d;
         d->ctx[s].side = (drv_side)s;
         d->peer[s].owner = (drv_side)s;
-        d->env[s] = (emu_env){ &d->ctx[s],      off_now,    off_unix_time, off_send, off_timer_start,
-                               off_timer_cancel, off_random, off_log,       off_close_peer };
+        d->env[s] = (emu_env){ &d->ctx[s],      off_now,    off_unix_time, off_send,       off_timer_start,
+                               off_timer_cancel, off_random, off_log,       off_close_peer, off_secret_bytes_reproducible };
     }
     if (o->pcap_path && !(d->pcap = drv_pcap_open(o->pcap_path, &d->env[DRV_TERMINAL], err, err_len))) {
         drv_offline_free(d);

@@ -1,10 +1,12 @@
 /*
  * The run's one random generator (splitmix64): every random choice of a driver and of the nodes
- * (env->random) comes from it, so the same --seed gives the same run offline.
+ * (env->random) comes from it, so the same --seed gives the same run offline. It is predictable by design:
+ * keys come from it only in offline runs (drv_rng_fill_reproducible), live drivers use a CSPRNG.
  */
 #ifndef DRV_RNG_H
 #define DRV_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -22,6 +24,16 @@ static inline uint64_t drv_rng_next64(drv_rng *r)
 }
 
 static inline uint32_t drv_rng_next(drv_rng *r) { return (uint32_t)(drv_rng_next64(r) >> 32); }
+
+/* n bytes, 4 per draw: key material for reproducible offline captures only (predictable from the seed). */
+static inline void drv_rng_fill_reproducible(drv_rng *r, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 4) {
+        uint32_t v = drv_rng_next(r);
+        for (size_t k = 0; k < 4 && i + k < n; k++)
+            out[i + k] = (uint8_t)(v >> (8 * k)); /* little-endian: the bytes the platform once memcpy'd */
+    }
+}
 
 /* Uniform in [0, 1). */
 static inline double drv_rng_unit(drv_rng *r) { return (double)(drv_rng_next64(r) >> 11) / 9007199254740992.0; }

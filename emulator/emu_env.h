@@ -44,7 +44,7 @@ typedef struct emu_env {
     emu_timer (*timer_start)(void *ctx, emu_ms delay, void (*fire)(void *arg), void *arg);
     void (*timer_cancel)(void *ctx, emu_timer t); /* no-op for 0 or a timer that already fired */
 
-    /* 32 random bits from the run's seeded generator (--seed): the only source of randomness. */
+    /* 32 random bits from the run's seeded generator (--seed): faults, measurements -- never secrets. */
     uint32_t (*random)(void *ctx);
 
     /* One line, no newline. Never pass passwords or keys. */
@@ -52,6 +52,13 @@ typedef struct emu_env {
 
     /* Ends a TCP connection (no-op for UDP peers). */
     void (*close_peer)(void *ctx, emu_peer *peer);
+
+    /*
+     * n bytes of key material (session keys). Live drivers: the system's CSPRNG (libgcrypt, strong
+     * randomness), whatever --seed says; the offline driver: its seeded generator, so that a scenario's
+     * capture is reproducible byte for byte -- keys nobody may rely on.
+     */
+    void (*secret_bytes)(void *ctx, uint8_t *out, size_t n);
 } emu_env;
 
 /* printf-style logging through env->log. */

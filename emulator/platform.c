@@ -20,6 +20,13 @@
  *   - FILE_REQ_ACK status: 0 a block, 2 the block that reaches the end (or an empty one past it), 3 abort
  *     (no firmware, malformed, not logged in). DOWNLOAD_INFO: update mode 0, URL
  *     wmmp://platform/<file name>, force 1 (an operator or scenario asked for it).
+ *   - Hostile peers (issue 13, docs/SECURITY.md): a message proves its sender when its digest verifies with
+ *     the session (and it is not an old Sequence_ID from elsewhere) or, in a plain session, when it comes from
+ *     the session's address. Only such a message moves the session to its source, and while one that does
+ *     not is processed, what goes back to its source is limited to the bytes it brought (answers beyond are
+ *     withheld and counted): no reflection with amplification. Copies of answered requests are answered only
+ *     to the session's address (wmmp_link_receive_from). A signed LOGIN must carry System time (0x3009)
+ *     within LOGIN_WINDOW_S of the clock and newer than the last LOGIN accepted from that terminal.
  *   - CONFIG_REQ answers 0x0011/0x4004 (heartbeat), 0x0107/0x0108 (the platform's own timing), 0x3009
  *     (its clock), 0x0009/0x000A when configured; others make the result 8 and are listed with length 0.
  */
@@ -44,6 +51,7 @@
 #define MAX_REQ_TAGS 128         /* tags one CONFIG_REQ may ask for */
 #define COUNTER_FLUSH_RECORDS 32 /* counters table refreshed at least every this many records */
 #define SESSION_KEY_LIFETIME_S 86400u
+#define LOGIN_WINDOW_S 300       /* a signed LOGIN's System time within this of the platform's clock */
 
 /* LOGOUT reasons (profile section 5) */
 enum { REASON_NORMAL = 0, REASON_FAILURE = 1, REASON_SHUTDOWN = 2, REASON_TIMEOUT = 4 };
@@ -91,7 +99,10 @@ static req_kind ctx_kind(void *ctx) { return (req_kind)(uintptr_t)ctx; }
     X(messages_received)                                                                                   \
     X(messages_sent)                                                                                       \
     X(payloads_other)                                                                                      \
-    X(comm_failures)
+    X(comm_failures)                                                                                       \
+    X(logins_stale)                                                                                        \
+    X(answers_withheld)                                                                                    \
+    X(replays_dropped)
 #define COUNT_FIELD(f) +1
 enum { N_STATS = 0 STATS_FIELDS(COUNT_FIELD) };
 
@@ -115,6 +126,11 @@ struct platform {
     struct deferred_ack *deferred;
     size_t n_deferred, cap_deferred;
     emu_timer commit_timer;
+    /* the message being received: who sent it and how much may go back there (no amplification) */
+    emu_peer *rx_from;
+    int rx_from_session; /* from the address its terminal's session is bound to */
+    int rx_trusted;      /* it proved its sender: answers are not limited */
+    size_t rx_budget;    /* bytes that may still go back to rx_from while untrusted */
     int shutting_down;
     int ready; /* platform_new completed: the counters are loaded and may be saved */
 };
@@ -140,6 +156,9 @@ struct term {
     uint32_t register_seq;      /* last REGISTER answered: a retransmission is not counted again */
     int have_register;
     unsigned link_gen;          /* +1 per replaced link: a held ACK is for the link it was asked on */
+    uint32_t login_time;        /* System time of the last LOGIN accepted (freshness); 0: none yet */
+    uint32_t login_seq;         /* and its Sequence_ID */
+    uint32_t last_seq;          /* Sequence_ID of the last request accepted in this session */
 };
 
 /* An ACK held until the group transaction that stored what it acknowledges has committed. */
@@ -168,11 +187,27 @@ static uint32_t lenv_unix_time(void *ctx)
     return e->unix_time(e->ctx);
 }
 
+/* A sender that has not proved itself gets back no more bytes than it sent (its address may be forged). */
+static int within_budget(platform *p, emu_peer *peer, size_t len)
+{
+    if (peer != p->rx_from || p->rx_from_session || p->rx_trusted)
+        return 1;
+    if (len > p->rx_budget) {
+        p->stats.answers_withheld++;
+        emu_logf(p->env, EMU_LOG_DEBUG, "platform: %zu-byte answer to an unauthenticated sender withheld", len);
+        return 0;
+    }
+    p->rx_budget -= len;
+    return 1;
+}
+
 static void lenv_send(void *ctx, emu_peer *peer, const uint8_t *msg, size_t len)
 {
     platform *p = ctx;
     if (!peer)
         return; /* the terminal's connection closed and it has not been heard from since */
+    if (!within_budget(p, peer, len))
+        return;
     p->stats.messages_sent++;
     p->env->send(p->env->ctx, peer, msg, len);
 }
@@ -225,6 +260,13 @@ static void link_env_init(platform *p)
 }
 
 static uint32_t now_unix(const platform *p) { return p->env->unix_time(p->env->ctx); }
+
+/* The message being received proved its sender: the session follows its source, answers are not limited. */
+static void trust_sender(term *t)
+{
+    t->rx_valid = 1;
+    t->p->rx_trusted = 1;
+}
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -1046,6 +1088,30 @@ static void start_session(term *t, const wmmp_rx *rx, uint32_t ts)
              (long long)t->session_id, level_name(t->level), (unsigned)t->heartbeat_s);
 }
 
+/*
+ * Profile section 7 signs LOGIN with timestamp 0, so a recorded LOGIN would verify forever: a signed one must
+ * carry System time (0x3009, under the digest) within LOGIN_WINDOW_S of the clock and newer than the last
+ * LOGIN accepted from this terminal (docs/PROTOCOL-NOTES.md). NULL when fresh, else why not.
+ */
+static const char *login_stale(const term *t, const wmmp_rx *rx, uint32_t *at)
+{
+    wmmp_tlv v;
+    uint32_t now = now_unix(t->p);
+    if (!rx->has_digest)
+        return NULL; /* a plain LOGIN proves nothing anyway (only a plain platform takes it) */
+    if (wmmp_tlv_find(rx->body + 12, rx->body_len - 12, WMMP_TAG_SYSTEM_TIME, &v) != WMMP_OK ||
+        wmmp_tlv_u32(&v, at) != WMMP_OK)
+        return "no System time (0x3009): cannot tell it from a replay";
+    if (*at > now + LOGIN_WINDOW_S || *at + LOGIN_WINDOW_S < now)
+        return "System time outside the accepted window (a replay, or a clock off by minutes)";
+    /* the same second is fine for another LOGIN (a terminal restarted at once starts its Sequence_IDs again;
+       one process never sends two in a second), not for a copy of the last one */
+    int32_t age = (int32_t)(t->login_time - *at);
+    if (t->login_time && (age > 0 || (age == 0 && rx->hdr.sequence_id == t->login_seq)))
+        return "older than the last LOGIN accepted, or a copy of it (a replay)";
+    return NULL;
+}
+
 static void on_login(term *t, const wmmp_rx *rx)
 {
     platform *p = t->p;
@@ -1063,6 +1129,18 @@ static void on_login(term *t, const wmmp_rx *rx)
         refuse_login(t, rx, R_AUTH, rx->has_digest ? "bad digest" : "no digest");
         return;
     }
+    uint32_t at = 0;
+    const char *stale = login_stale(t, rx, &at);
+    if (stale) {
+        p->stats.logins_stale++;
+        refuse_login(t, rx, R_AUTH, stale);
+        return;
+    }
+    if (rx->has_digest) {
+        t->login_time = at;
+        t->login_seq = rx->hdr.sequence_id;
+        trust_sender(t); /* a fresh signed LOGIN: its answer may carry the session key */
+    }
     if (t->logged_in)
         end_session(t, REASON_NORMAL, "relogin");
     /* requests of an earlier session (a LOGOUT after a failure, say) would end or confuse this one */
@@ -1073,10 +1151,7 @@ static void on_login(term *t, const wmmp_rx *rx)
     t->heartbeat_s = default_heartbeat(p);
     uint32_t ts = now_unix(p);
     uint8_t key[WMMP_SESSION_KEY_LEN], body[64];
-    for (size_t i = 0; i < sizeof key; i += 4) {
-        uint32_t r = p->env->random(p->env->ctx);
-        memcpy(key + i, &r, 4);
-    }
+    p->env->secret_bytes(p->env->ctx, key, sizeof key); /* drawn for every LOGIN: offline runs stay alike */
     const uint8_t *session_key = t->level >= WMMP_SEC_ENCRYPTED ? key : NULL;
     wmmp_writer w;
     wmmp_writer_init(&w, body, sizeof body);
@@ -1090,7 +1165,8 @@ static void on_login(term *t, const wmmp_rx *rx)
         wmmp_link_set_session_key(t->link, session_key);
     memset(key, 0, sizeof key);
     memset(body, 0, sizeof body);
-    t->rx_valid = 1;
+    t->rx_valid = 1; /* a plain LOGIN too: its session lives at its address (but its answer was limited) */
+    t->last_seq = rx->hdr.sequence_id;
     start_session(t, rx, ts);
 }
 
@@ -1153,8 +1229,26 @@ static void on_request(void *user, wmmp_link *l, const wmmp_rx *rx)
 /* A request of a logged-in terminal whose digest is right. */
 static void on_session_request(term *t, const wmmp_rx *rx)
 {
+    platform *p = t->p;
+    /* from elsewhere, a signed request proves its sender only when newer than the session's last one: an older
+       Sequence_ID is a replay (copies of recent ones never get here: the link answers them, or not), dropped */
+    int newer = (int32_t)(rx->hdr.sequence_id - t->last_seq) > 0;
+    if (rx->has_digest && !p->rx_from_session && !newer) {
+        p->stats.replays_dropped++;
+        emu_logf(p->env, EMU_LOG_DEBUG, "platform: %s %u of %s from another address: an old one, dropped",
+                 wmmp_command_name(rx->hdr.command_id), (unsigned)rx->hdr.sequence_id, t->serial);
+        return;
+    }
     follow_encryption(t, rx);
-    t->rx_valid = 1;
+    if (rx->has_digest) {
+        trust_sender(t);
+        if (newer)
+            t->last_seq = rx->hdr.sequence_id;
+    } else {
+        t->rx_valid = 1; /* plain session: it follows its terminal's address, untrusted answers stay limited */
+        if (p->rx_from_session)
+            p->rx_trusted = 1;
+    }
     silence_restart(t);
     body_view b;
     if (open_body(t, rx, &b) != 0)
@@ -1206,7 +1300,7 @@ static void on_ack(void *user, wmmp_link *l, const wmmp_rx *rx, void *req_ctx)
             logout_done(t);
         return;
     }
-    t->rx_valid = 1;
+    trust_sender(t); /* the link matched it to our outstanding request, at the session's class */
     follow_encryption(t, rx);
     if (t->logged_in)
         silence_restart(t);
@@ -1372,18 +1466,28 @@ static void deliver(term *t, emu_peer *from, const uint8_t *msg, size_t len)
 {
     if (t->link_stale)
         replace_link(t);
-    emu_peer *old = wmmp_link_peer(t->link);
-    uint64_t dups = wmmp_link_get_stats(t->link)->duplicates_answered;
-    wmmp_link_set_peer(t->link, from); /* answers go where the request came from */
+    t->p->rx_from_session = from == wmmp_link_peer(t->link);
     t->rx_valid = 0;
-    wmmp_link_receive(t->link, msg, len);
-    if (!t->rx_valid && wmmp_link_get_stats(t->link)->duplicates_answered == dups)
-        wmmp_link_set_peer(t->link, old);
+    wmmp_link_receive_from(t->link, from, msg, len); /* answers go where the request came from */
+    if (t->rx_valid)
+        wmmp_link_set_peer(t->link, from);
     if (t->link_stale)
         replace_link(t);
 }
 
+static void receive(platform *p, emu_peer *from, const uint8_t *msg, size_t len);
+
 void platform_receive(platform *p, emu_peer *from, const uint8_t *msg, size_t len)
+{
+    p->rx_from = from;
+    p->rx_from_session = 0;
+    p->rx_trusted = 0;
+    p->rx_budget = len;
+    receive(p, from, msg, len);
+    p->rx_from = NULL;
+}
+
+static void receive(platform *p, emu_peer *from, const uint8_t *msg, size_t len)
 {
     wmmp_header h;
     p->stats.messages_received++;

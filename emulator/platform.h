@@ -47,6 +47,9 @@ typedef struct {
     uint64_t messages_received, messages_sent;
     uint64_t payloads_other;           /* TRANSPARENT_DATA/CMD user data that is not a health record (ACKed) */
     uint64_t comm_failures;            /* links that reported communication failure (LOGOUT reason 1 sent) */
+    uint64_t logins_stale;             /* signed LOGINs refused (3) for System time: missing, outside the window, replayed */
+    uint64_t answers_withheld;         /* answers larger than what an unauthenticated sender sent: not sent */
+    uint64_t replays_dropped;          /* signed requests of an old Sequence_ID from another address */
 } platform_stats;
 
 /* NULL with a one-line reason in err (e.g. the database cannot be opened). */

@@ -22,7 +22,7 @@ static const char *const PROG = "wmmp-platform";
 enum {
     O_LISTEN, O_UDP_PORT, O_TCP_PORT, O_KEYS, O_DB, O_PCAP, O_FIRMWARE, O_FIRMWARE_VERSION, O_SECURITY, O_HEARTBEAT,
     O_RESPONSE_TIMEOUT, O_RETRIES, O_LOSS, O_DUPLICATE, O_DELAY, O_SEED, O_LOAD_TERMINALS, O_MAX_CONNECTIONS,
-    O_RATE_LIMIT, O_MAX_UDP_PEERS, O_SHUTDOWN_TIMEOUT, O_VERBOSE, O_QUIET, O_HELP,
+    O_RATE_LIMIT, O_MAX_PER_ADDRESS, O_MAX_UDP_PEERS, O_SHUTDOWN_TIMEOUT, O_VERBOSE, O_QUIET, O_HELP,
 };
 
 static const drv_opt OPTS[] = {
@@ -47,9 +47,12 @@ static const drv_opt OPTS[] = {
     [O_LOAD_TERMINALS] = { "load-terminals", "N",
                            "also accept the N terminals of wmmp-terminal --load N (keys made from the first entry)" },
     [O_MAX_CONNECTIONS] = { "max-connections", "N", "TCP connections open at once (default 1024)" },
+    [O_MAX_PER_ADDRESS] = { "max-connections-per-address", "N",
+                            "TCP connections open at once from one IP address (default 32)" },
     [O_RATE_LIMIT] = { "rate-limit", "N[:BURST]",
                        "per source IP address: at most N datagrams, TCP messages and new connections a second "
-                       "(bursts of BURST, default 2N); the excess is dropped and counted (default: no limit)" },
+                       "(bursts of BURST, default 2N); the excess is dropped and counted (default 100:200; "
+                       "0: no limit; with --load-terminals no limit unless given)" },
     [O_MAX_UDP_PEERS] = { "max-udp-peers", "N",
                           "UDP source addresses remembered at once; the least recently heard is forgotten "
                           "(default 16384)" },
@@ -77,8 +80,9 @@ static const char *const EXAMPLES =
 typedef struct {
     const char *listen, *keys, *db, *pcap, *firmware, *firmware_version;
     unsigned udp_port, tcp_port, heartbeat, response_timeout, retries, load_terminals, max_connections;
-    unsigned shutdown_timeout, max_udp_peers;
+    unsigned shutdown_timeout, max_udp_peers, max_per_address;
     double rate_limit, rate_burst;
+    int have_rate;
     uint64_t seed;
     int have_seed, verbose, quiet;
     wmmp_security_level security;
@@ -103,6 +107,7 @@ static int parse_rate(const char *v, options *o)
     }
     o->rate_limit = n;
     o->rate_burst = b;
+    o->have_rate = 1;
     return 0;
 }
 
@@ -143,6 +148,9 @@ static int parse(int argc, char **argv, options *o)
         case O_LOAD_TERMINALS: bad = drv_cli_unsigned(PROG, "load-terminals", v, 1000000, &o->load_terminals); break;
         case O_MAX_CONNECTIONS: bad = drv_cli_unsigned(PROG, "max-connections", v, 1000000, &o->max_connections); break;
         case O_RATE_LIMIT: bad = parse_rate(v, o); break;
+        case O_MAX_PER_ADDRESS:
+            bad = drv_cli_unsigned(PROG, "max-connections-per-address", v, 1000000, &o->max_per_address);
+            break;
         case O_MAX_UDP_PEERS: bad = drv_cli_unsigned(PROG, "max-udp-peers", v, 10000000, &o->max_udp_peers); break;
         case O_SHUTDOWN_TIMEOUT: bad = drv_cli_unsigned(PROG, "shutdown-timeout", v, 3600, &o->shutdown_timeout); break;
         case O_VERBOSE: o->verbose++; break;
@@ -200,7 +208,8 @@ static void print_stats(const platform_stats *s, const drv_live_stats *ls)
            "communication failures %llu, records stored %llu (duplicates %llu), rejected: bad digest %llu, "
            "unknown terminal %llu, not logged in %llu, malformed %llu; messages received %llu, sent %llu; "
            "wire: sent %llu, received %llu, dropped by --loss %llu out %llu in, rate-limited %llu (%llu sources), "
-           "UDP addresses forgotten %llu, TCP connections refused %llu, closed on protocol errors %llu, idle %llu\n",
+           "UDP addresses forgotten %llu, TCP connections refused %llu (per address %llu), closed on protocol errors %llu, "
+           "idle %llu; hostile: stale logins %llu, replays dropped %llu, answers withheld %llu\n",
            PROG, (unsigned long long)s->registrations, (unsigned long long)s->logins,
            (unsigned long long)s->logins_refused, (unsigned long long)s->logouts,
            (unsigned long long)s->session_timeouts, (unsigned long long)s->comm_failures,
@@ -211,8 +220,10 @@ static void print_stats(const platform_stats *s, const drv_live_stats *ls)
            (unsigned long long)ls->sent, (unsigned long long)ls->received, (unsigned long long)ls->dropped_out,
            (unsigned long long)ls->dropped_in, (unsigned long long)ls->rate_limited,
            (unsigned long long)ls->rate_limited_sources, (unsigned long long)ls->udp_peers_evicted,
-           (unsigned long long)ls->tcp_refused, (unsigned long long)ls->tcp_protocol_errors,
-           (unsigned long long)ls->tcp_idle_closed);
+           (unsigned long long)ls->tcp_refused, (unsigned long long)ls->tcp_refused_per_address,
+           (unsigned long long)ls->tcp_protocol_errors, (unsigned long long)ls->tcp_idle_closed,
+           (unsigned long long)s->logins_stale, (unsigned long long)s->replays_dropped,
+           (unsigned long long)s->answers_withheld);
     fflush(stdout);
 }
 
@@ -248,7 +259,11 @@ int main(int argc, char **argv)
     drv_live_options lo = { .prog = PROG, .seed = o.have_seed ? o.seed : drv_glib_default_seed(),
                             .log_level = EMU_LOG_INFO, .faults = o.faults, .pcap_path = o.pcap,
                             .max_connections = o.max_connections, .rate_limit = o.rate_limit,
-                            .rate_burst = o.rate_burst, .max_udp_peers = o.max_udp_peers };
+                            .rate_burst = o.rate_burst, .max_udp_peers = o.max_udp_peers,
+                            .max_per_address = o.max_per_address };
+    /* limited by default (a flood from one address, reflection); load mode sends everything from one address */
+    if (!o.have_rate && !o.load_terminals)
+        lo.rate_limit = DRV_LIVE_DEFAULT_RATE_LIMIT;
     /* a TCP connection silent for longer than a session lives (3 heartbeat intervals) serves nobody */
     lo.idle_timeout_ms = (emu_ms)o.heartbeat * 3000 + 30000;
     if (o.quiet)

@@ -25,6 +25,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import sqlite3
 import subprocess
 import sys
@@ -381,8 +382,9 @@ class Security(Base):
 
     def test_replay_after_session_end(self):
         """Messages recorded in a session and replayed from another address after it ended: not logged in
-        (9); in a later session: bad digest (3, the digest is of the old timestamp) or, for bytes the platform
-        already refused, the same refusal again from its duplicate cache. Nothing is stored twice."""
+        (9); in a later session: bad digest (3, the digest is of the old timestamp), and bytes the platform
+        already refused get nothing (its duplicate cache answers only the session's address, and only requests
+        that passed the security class). Nothing is stored twice."""
         p = self.platform()
         t = self.session(p)
         for rid in (7, 8):
@@ -405,7 +407,7 @@ class Security(Base):
         self.assertEqual(t2.login(), 0)
         later = [replay(recorded[1]), replay(recorded[0])]
         self.assertEqual(later[0], 3, "a replay in a later session: bad digest")
-        self.assertIn(later[1], (3, 9), "a replay refused before is refused again")
+        self.assertIsNone(later[1], "a copy of a refused replay is not answered from the duplicate cache")
         self.assertTrue(t2.logout())
         self.assertEqual(self.rows(p.db), [7, 8])
         self.assertEqual(p.stop(), 0)
@@ -455,24 +457,33 @@ class Security(Base):
         report("Security.test_register_cannot_redirect_session", logout_to_terminal=1, logout_to_other=0)
 
     def test_login_replay_during_session(self):
-        """The profile signs LOGIN with timestamp 0 (section 7), so a LOGIN recorded once verifies forever. A
-        replayed LOGIN from another address in the middle of a real terminal's session starts a new session
-        the replayer cannot use (it knows no password; the session key travels under the base key) and
-        breaks the terminal's: the terminal detects it, logs in again, and every record is stored once."""
+        """The profile signs LOGIN with timestamp 0 (section 7), so a LOGIN recorded once would verify forever;
+        its System time (0x3009, under the digest) makes a copy stale. A LOGIN recorded in an earlier session
+        and replayed from another address in the middle of a real terminal's session is refused (3): the
+        terminal's session goes on (one login), and every record is stored once."""
         n = records_n(20)
         k = self.keys[0]
         p = self.platform()
+        eavesdropped = w.Terminal(("127.0.0.1", p.udp_port), k)  # an earlier session, recorded
+        self.addCleanup(eavesdropped.close)
+        self.assertEqual(eavesdropped.login(), 0)
+        self.assertTrue(eavesdropped.logout())
+        old_login = eavesdropped.sent[0]
+        time.sleep(1.1)  # the terminal's own LOGIN is newer
         term = self.start_terminal(p, k.serial, n, ["--record-interval-ms", "100", "--retries", "3",
                                                     "--backoff-ms", "200", "--login-attempts", "100"])
         self.wait_rows(p.db, k.serial, 3)
         replayer = w.Terminal(("127.0.0.1", p.udp_port), k)
         self.addCleanup(replayer.close)
-        result = replayer.login()  # what an eavesdropper replays: a LOGIN signed with timestamp 0
+        h, body = replayer.send_raw(old_login)
+        result = body[0] if body else None
         rc = term.wait(timeout=120)
         text = self.proc_text(term)
         self.assertEqual(p.stop(), 0)
-        self.assertEqual(result, 0, "the replayed LOGIN verifies (protocol limit)")
+        self.assertNotEqual(result, 0, "the replayed LOGIN started a session")
         self.assertEqual(rc, 0, text[-3000:])
+        self.assertEqual(terminal_figures(text).get("logins"), 1, "the replay broke the terminal's session")
+        self.assertEqual(p.stats().get("stale logins"), 1)
         self.assertExactlyOnce(p.db, k.serial, range(1, n + 1))
         report("Security.test_login_replay_during_session", login_replay_result=result,
                **self.figures(p.db, k.serial, range(1, n + 1), text))
@@ -532,6 +543,230 @@ class Security(Base):
                     self.assertIn("open to %s (mode 0%o)" % (who, mode), warnings[0])
                     self.assertIn("chmod 600", warnings[0])
         self.assertEqual(p.stop(), 0)
+
+
+# ---------------------------------------------------------------------------------------------- attacks
+
+def spoofer(addr="127.0.0.2", timeout=0.3):
+    """A UDP socket at another loopback address: the victim whose address an off-path attacker forges."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 0))
+    s.settimeout(timeout)
+    return s
+
+
+def drain(sock):
+    """Bytes of every datagram that arrives until the socket stays quiet for its timeout."""
+    n = 0
+    while True:
+        try:
+            n += len(sock.recvfrom(65535)[0])
+        except socket.timeout:
+            return n
+
+
+class Attack(Base):
+    """Attacks on the emulator (docs/SECURITY.md, section Emulator): reflection and amplification, stale
+    LOGINs, predictable session keys, a security downgrade, one address taking every TCP slot, the rate
+    limit by default."""
+
+    def session(self, p, **kw):
+        t = w.Terminal(("127.0.0.1", p.udp_port), self.keys[0], **kw)
+        self.addCleanup(t.close)
+        self.assertEqual(t.login(), 0)
+        return t
+
+    def test_spoofed_replay_no_amplification(self):
+        """An eavesdropper replays a session's requests with the source address of a victim, and sends
+        unauthenticated requests of its own (unsigned, truncated, REGISTER, an unknown serial) from there: the
+        victim gets no more bytes than were sent (per kind and in all), and the session stays bound to the
+        terminal (the shutdown LOGOUT reaches it, not the victim)."""
+        fw = os.path.join(self.tmp, "fw.bin")
+        with open(fw, "wb") as f:
+            f.write(bytes(range(256)) * 16)
+        p = self.platform(["--rate-limit", "0", "--firmware", fw, "--security", "digest", "--shutdown-timeout", "2"])
+        t = self.session(p)
+        k = self.keys[0]
+        recorded = {"LOGIN": t.sent[0]}
+        t.request(w.HEART_BEAT, w.tlv(w.TAG_SIGNAL, b"\x15"))
+        recorded["HEART_BEAT"] = t.sent[-1]
+        t.request(w.TRANSPARENT_DATA, w.transparent_body(w.health_record(5)))
+        recorded["TRANSPARENT_DATA"] = t.sent[-1]
+        tags = b"".join(w.tlv(tag, b"") for tag in (0x0011, 0x4004, 0x0107, 0x0108, 0x3009))
+        h, _ = t.request(w.CONFIG_REQ, tags)
+        self.assertIsNotNone(h)
+        recorded["CONFIG_REQ"] = t.sent[-1]
+        h, _ = t.request(w.FILE_REQ, struct.pack(">IBIH", 1, 0, 0, 1024))
+        self.assertIsNotNone(h)
+        recorded["FILE_REQ"] = t.sent[-1]
+        unsigned = w.message(w.TRANSPARENT_DATA, 900, w.transparent_body(b"x"), k.serial)
+        forged = {"unsigned TRANSPARENT_DATA": unsigned,
+                  "header only": b"".join(w.header(28, c, 901 + i, 0, k.serial) for i, c in enumerate(w.COMMANDS)
+                                          if c != w.REGISTER),
+                  "REGISTER truncated": w.header(28, w.REGISTER, 950, 0, b"\0" * 16),
+                  "REGISTER": w.message(w.REGISTER, 951, bytes([0]) + k.imei.encode().ljust(16, b"\0") +
+                                        k.imsi.encode(), b"\0" * 16),
+                  "unknown serial": w.message(w.TRANSPARENT_DATA, 952, w.transparent_body(b"x"), "ZZZ0000000000001")}
+        victim = spoofer()
+        self.addCleanup(victim.close)
+        figures, sent_all, got_all = {}, 0, 0
+        for name, raw in list(recorded.items()) + list(forged.items()):
+            msgs = [raw] if name != "header only" else [raw[i:i + 28] for i in range(0, len(raw), 28)]
+            sent = got = 0
+            for _ in range(3):
+                for m in msgs:
+                    victim.sendto(m, ("127.0.0.1", p.udp_port))
+                    sent += len(m)
+                got += drain(victim)
+            figures[name] = round(got / sent, 2)
+            sent_all += sent
+            got_all += got
+        factor = got_all / sent_all
+        print("amplification per kind (bytes to the victim / bytes sent): %s; all: %.2f (%d / %d bytes)"
+              % (figures, factor, got_all, sent_all), file=sys.stderr)
+        p.proc.send_signal(signal.SIGTERM)
+        t.sock.settimeout(3)
+        to_terminal = None
+        try:
+            while to_terminal != w.LOGOUT:
+                data, _ = t.sock.recvfrom(65535)
+                to_terminal = w.parse_header(data)["cmd"]
+        except socket.timeout:
+            pass
+        self.assertEqual(drain(victim), 0, "the victim got the session's LOGOUT: a replay moved the session")
+        self.assertEqual(to_terminal, w.LOGOUT, "the terminal did not get the shutdown LOGOUT")
+        self.assertEqual(p.stop(), 0)
+        self.assertEqual({n: f for n, f in figures.items() if f > 1}, {}, "answers larger than the requests")
+        self.assertLessEqual(factor, 1.0)
+        report("Attack.test_spoofed_replay_no_amplification", amplification=factor, per_kind=figures)
+
+    def test_stale_login_refused(self):
+        """A LOGIN recorded in an earlier session and replayed later (from another address) is refused, as are
+        LOGINs without System time or with one outside the window; a fresh LOGIN still works."""
+        p = self.platform(["--security", "digest"])
+        t = self.session(p)
+        old_login = t.sent[0]
+        self.assertTrue(t.logout())
+        replayer = w.Terminal(("127.0.0.1", p.udp_port), self.keys[0], sock=spoofer(timeout=1.0))
+        self.addCleanup(replayer.close)
+        h, body = replayer.send_raw(old_login)
+        replayed = body[0] if body else None
+        stale = replayer.login(at=int(time.time()) - 3600)
+        sync = w.tlv(w.TAG_SIGNAL, b"\x15")
+        h, body = replayer.request(w.LOGIN, b"HT-1.0\0\0" + struct.pack(">I", w.crc32(sync)) + sync)
+        timeless = body[0] if body else None
+        fresh = replayer.login()
+        self.assertEqual(p.stop(), 0)
+        self.assertNotEqual(replayed, 0, "a replayed LOGIN started a session")
+        self.assertNotEqual(stale, 0, "a LOGIN an hour old started a session")
+        self.assertNotEqual(timeless, 0, "a signed LOGIN without System time started a session")
+        self.assertEqual(fresh, 0)
+        report("Attack.test_stale_login_refused", replayed=replayed, stale=stale, timeless=timeless, fresh=fresh)
+
+    def test_session_keys_unpredictable(self):
+        """Two platforms started with the same --seed hand out different session keys: the first 16 bytes of the
+        LOGIN_ACK's 0xE040 (3DES-ECB under the base key) cover only the 0xE03B TLV's header and key."""
+        blocks = []
+        for run in range(2):
+            p = self.platform(["--security", "encrypted", "--seed", "7"], name="keys%d" % run)
+            t = w.Terminal(("127.0.0.1", p.udp_port), self.keys[0])
+            self.addCleanup(t.close)
+            self.assertEqual(t.login(flag=0xE0), 0)
+            raw = t.login_ack
+            i = 5
+            e040 = None
+            while i + 4 <= len(raw):
+                tag, n = struct.unpack(">HH", raw[i:i + 4])
+                if tag == 0xE040:
+                    e040 = raw[i + 4:i + 4 + n]
+                i += 4 + n
+            self.assertIsNotNone(e040, "no 0xE040 in the LOGIN_ACK")
+            blocks.append(e040[:16])
+            t.logout()
+            self.assertEqual(p.stop(), 0)
+        self.assertNotEqual(blocks[0], blocks[1], "the same --seed gave the same session key")
+
+    def test_downgrade_refused(self):
+        """A terminal at digest security talking to a (fake) platform that answers everything unsigned: it never
+        logs in, and says why on stderr without --verbose."""
+        fake = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        fake.bind(("127.0.0.1", 0))
+        fake.settimeout(0.2)
+        self.addCleanup(fake.close)
+        spool = os.path.join(self.tmp, "spool-downgrade")
+        args = [CONFIG.terminal, "--platform", "127.0.0.1:%d" % fake.getsockname()[1], "--keys", self.keyfile,
+                "--spool", spool, "--records", "1", "--security", "digest", "--response-timeout-ms", "200",
+                "--retries", "1", "--login-attempts", "2", "--backoff-ms", "100", "--record-interval-ms", "50"]
+        term = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        answered = 0
+        deadline = time.time() + 20
+        while term.poll() is None and time.time() < deadline:
+            try:
+                data, addr = fake.recvfrom(65535)
+            except socket.timeout:
+                continue
+            h = w.parse_header(data)
+            if not h:
+                continue
+            cmd = h["cmd"]
+            body = {w.LOGIN: b"\0" + struct.pack(">I", int(time.time())), w.HEART_BEAT: b"", w.LOGOUT: b""}.get(cmd, b"\0")
+            fake.sendto(w.message(cmd | w.ACK, h["seq"], body, h["serial"], flag=0), addr)
+            answered += 1
+        if term.poll() is None:
+            term.kill()
+        out, err = term.communicate()
+        err = err.decode("utf-8", "replace")
+        self.assertNotIn("logged in (result", err, "the terminal accepted an unsigned LOGIN_ACK")
+        self.assertNotEqual(term.returncode, 0, err[-2000:])
+        self.assertRegex(err, r"error: .*LOGIN_ACK.*(unsigned|without a digest)", err[-2000:])
+        report("Attack.test_downgrade_refused", exit_code=term.returncode, unsigned_acks=answered)
+
+    def test_tcp_connections_per_address(self):
+        """One address opening 200 TCP connections keeps at most the per-address cap (default 32); a terminal at
+        another address still gets a slot and finishes."""
+        p = self.platform(["--rate-limit", "0"])
+        socks = []
+        for _ in range(200):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.2", 0))
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", p.tcp_port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+        time.sleep(1.0)
+        open_ = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                open_ += s.recv(1) != b""  # b"": closed by the platform
+            except BlockingIOError:
+                open_ += 1  # nothing to read: still open
+            except OSError:
+                pass
+        rc, text = self.terminal(p, self.keys[0].serial, 2, tcp=True, timeout=60)
+        for s in socks:
+            s.close()
+        self.assertEqual(rc, 0, text[-2000:])
+        self.assertEqual(p.stop(), 0)
+        self.assertLessEqual(open_, 32, "one address kept %d TCP connections" % open_)
+        report("Attack.test_tcp_connections_per_address", attempted=200, kept=open_)
+
+    def test_rate_limit_by_default(self):
+        """Without --rate-limit, one source sending 3,000 datagrams at once is limited (docs/EMULATOR.md)."""
+        p = self.platform()
+        s = spoofer()
+        self.addCleanup(s.close)
+        junk = w.header(28, w.HEART_BEAT, 1, 0, "ZZZ0000000000001")
+        for _ in range(3000):
+            s.sendto(junk, ("127.0.0.1", p.udp_port))
+        time.sleep(0.5)
+        self.assertEqual(p.stop(), 0)
+        limited = p.stats().get("rate-limited", 0)
+        self.assertGreater(limited, 0, "no datagram was rate-limited: " + p.stdout()[-500:])
+        report("Attack.test_rate_limit_by_default", sent=3000, rate_limited=limited)
 
 
 # ----------------------------------------------------------------------------------------------- faults

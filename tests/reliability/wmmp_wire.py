@@ -148,6 +148,7 @@ class Terminal:
             raw = message(LOGIN, self.seq, body, self.serial, self.keys, 0, flag=flag)
             self.seq += 1
             h, body = self.request(LOGIN, None, raw=raw)
+        self.login_ack = body
         if h is None:
             return None
         if body and body[0] in (0, 1):
@@ -180,7 +181,7 @@ def corpus(keys, rng, count=64):
         cmd = COMMANDS[i % len(COMMANDS)]
         serial = keys.serial if i % 3 else random_serial(rng)
         if cmd == LOGIN:
-            body = login_body(rng.randrange(32))
+            body = login_body(rng.randrange(32), at=rng.randrange(1 << 32))
         elif cmd == TRANSPARENT_DATA:
             body = transparent_body(health_record(100000 + i, ecg=[rng.randrange(-500, 500) for _ in range(20)]))
         elif cmd == REGISTER:

@@ -60,6 +60,13 @@ static uint32_t fe_random(void *ctx)
     return (uint32_t)((fe->rng * 2685821657736338717ULL) >> 32);
 }
 
+/* Deterministic like the rest of the fake (tests of the key path, not of its randomness). */
+static void fe_secret_bytes(void *ctx, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)fe_random(ctx);
+}
+
 static void fe_log(void *ctx, emu_log_level level, const char *line)
 {
     fake_env *fe = ctx;
@@ -87,6 +94,7 @@ void fake_env_init(fake_env *fe, uint64_t seed)
     fe->env.random = fe_random;
     fe->env.log = fe_log;
     fe->env.close_peer = fe_close_peer;
+    fe->env.secret_bytes = fe_secret_bytes;
 }
 
 void fake_env_clear_sent(fake_env *fe)

@@ -15,6 +15,7 @@
 #include "wmmp_crc.h"
 #include "wmmp_health.h"
 #include "wmmp_keys.h"
+#include "wmmp_message.h"
 #include "wmmp_tables.h"
 
 #define SERIAL0 "A00MS8011390002S"
@@ -47,6 +48,7 @@ typedef struct {
     tterm t[N_TERMS];
     char peers[16]; /* [i]: terminal i -> platform; [4 + 2i + a]: the platform -> terminal i at address a */
     size_t log_lines, secret_lines, session_lines;
+    uint32_t last_login_time; /* of the last LOGIN body built (each one newer) */
 } harness;
 
 static emu_peer *to_platform(harness *h, int i) { return (emu_peer *)&h->peers[i]; }
@@ -255,12 +257,19 @@ static int64_t db_int(harness *h, const char *sql)
 
 /* ---- building requests ---- */
 
-static size_t login_body(uint8_t *buf, size_t cap)
+/* LOGIN with System time (0x3009) at `at` (0: the clock, and newer than the last LOGIN built here). */
+static size_t login_body_at(harness *h, uint32_t at, uint8_t *buf, size_t cap)
 {
     uint8_t tlvs[16];
     wmmp_writer w;
+    if (!at) {
+        at = h->fe.env.unix_time(h->fe.env.ctx);
+        at = at > h->last_login_time ? at : h->last_login_time + 1;
+        h->last_login_time = at;
+    }
     wmmp_writer_init(&w, tlvs, sizeof tlvs);
     wmmp_put_tlv_u8(&w, WMMP_TAG_SIGNAL_LEVEL, 21);
+    wmmp_put_tlv_u32(&w, WMMP_TAG_SYSTEM_TIME, at);
     size_t tl = w.len;
     wmmp_login lg = { "HT-1.0", wmmp_login_sync_crc(tlvs, tl) };
     wmmp_writer_init(&w, buf, cap);
@@ -269,13 +278,15 @@ static size_t login_body(uint8_t *buf, size_t cap)
     return w.len;
 }
 
+static size_t login_body(harness *h, uint8_t *buf, size_t cap) { return login_body_at(h, 0, buf, cap); }
+
 /* Logs terminal i in; on success its link takes the session timestamp (and key). Returns the result. */
 static int login(harness *h, int i)
 {
     uint8_t body[64];
     tterm *t = &h->t[i];
     unsigned before = t->acks;
-    request(h, i, WMMP_CMD_LOGIN, body, login_body(body, sizeof body));
+    request(h, i, WMMP_CMD_LOGIN, body, login_body(h, body, sizeof body));
     if (t->acks != before + 1 || t->ack_cmd != (WMMP_CMD_LOGIN | WMMP_ACK_BIT) || t->ack_len < 5)
         return -1;
     if (t->ack[0] == 0) {
@@ -644,7 +655,7 @@ static void test_login_encrypted(void)
     wmmp_terminal_keys k = unit_example_keys();
     term_link(h, 0, SERIAL0, &k, WMMP_SEC_FULL);
     uint8_t body[64];
-    request(h, 0, WMMP_CMD_LOGIN, body, login_body(body, sizeof body));
+    request(h, 0, WMMP_CMD_LOGIN, body, login_body(h, body, sizeof body));
     tterm *t = &h->t[0];
     CU_ASSERT_EQUAL_FATAL(t->ack_len > 5, 1);
     CU_ASSERT_EQUAL(t->ack[0], 0);
@@ -958,6 +969,142 @@ static void test_bad_config(void)
     fake_env_free(&fe);
 }
 
+/* ---- issue 13: hostile peers ---- */
+
+/* The last message terminal i sent to the platform (its bytes, for a replay). */
+static const fake_sent *last_from(harness *h, int i)
+{
+    for (size_t k = h->fe.n_sent; k-- > 0;)
+        if (h->fe.sent[k].peer == to_platform(h, i))
+            return &h->fe.sent[k];
+    return NULL;
+}
+
+/* Bytes the platform sent to one address since message index from. */
+static size_t bytes_to(harness *h, emu_peer *to, size_t from)
+{
+    size_t n = 0;
+    for (size_t k = from; k < h->fe.n_sent; k++)
+        if (h->fe.sent[k].peer == to)
+            n += h->fe.sent[k].len;
+    return n;
+}
+
+/* Replays of a session's requests with a spoofed source: nothing goes there, the session stays put. */
+static void test_spoofed_replay_not_answered(void)
+{
+    harness *h = setup(WMMP_SEC_DIGEST);
+    emu_peer *victim = term_addr(h, 0, 1);
+    logged_in(h, 0, WMMP_SEC_DIGEST);
+    uint8_t login[128];
+    const fake_sent *s = last_from(h, 0);
+    CU_ASSERT_FATAL(s && s->len <= sizeof login);
+    size_t login_len = s->len;
+    memcpy(login, s->msg, login_len);
+    CU_ASSERT_EQUAL(send_record(h, 0, 1), 0);
+    s = last_from(h, 0);
+    uint8_t record[512];
+    size_t record_len = s->len;
+    memcpy(record, s->msg, record_len);
+    size_t mark = h->fe.n_sent;
+    for (int k = 0; k < 3; k++) {
+        platform_receive(h->p, victim, record, record_len);
+        platform_receive(h->p, victim, login, login_len);
+        pump(h);
+    }
+    CU_ASSERT_EQUAL(bytes_to(h, victim, mark), 0);
+    CU_ASSERT_EQUAL(records_of(h, 1), 1);
+    CU_ASSERT_EQUAL(platform_sessions(h->p), 1);
+    /* the session is still bound to the terminal's address: a platform request goes there */
+    uint16_t tag = WMMP_TAG_HEARTBEAT_INTERVAL;
+    mark = h->fe.n_sent;
+    CU_ASSERT_EQUAL(platform_config_get(h->p, SERIAL0, &tag, 1), 0);
+    CU_ASSERT(bytes_to(h, term_addr(h, 0, 0), mark) > 0);
+    CU_ASSERT_EQUAL(bytes_to(h, victim, mark), 0);
+    teardown(h);
+}
+
+/* An unsigned message of len bytes (header + body) for a command, serial given. */
+static size_t forged(uint8_t *buf, size_t cap, uint16_t cmd, uint32_t seq, const char *serial, const uint8_t *body,
+                     size_t len)
+{
+    wmmp_header hd;
+    wmmp_writer w;
+    memset(&hd, 0, sizeof hd);
+    hd.command_id = cmd;
+    hd.sequence_id = seq;
+    hd.version = WMMP_VERSION_3_0;
+    if (serial)
+        memcpy(hd.terminal_serial, serial, WMMP_SERIAL_LEN);
+    wmmp_msg_begin(&w, buf, cap, &hd);
+    if (len)
+        wmmp_put_bytes(&w, body, len);
+    CU_ASSERT_EQUAL(wmmp_msg_finish(&w, NULL), WMMP_OK);
+    return w.len;
+}
+
+/* Unauthenticated senders get no more bytes than they sent: per message and in all (issue 13, items 5, 11). */
+static void test_no_amplification(void)
+{
+    harness *h = setup(WMMP_SEC_DIGEST);
+    emu_peer *victim = term_addr(h, 0, 1);
+    logged_in(h, 0, WMMP_SEC_DIGEST);
+    static const uint16_t cmds[] = { WMMP_CMD_LOGIN, WMMP_CMD_LOGOUT, WMMP_CMD_HEART_BEAT, WMMP_CMD_TRANSPARENT_DATA,
+                                     WMMP_CMD_CONFIG_TRAP, WMMP_CMD_REGISTER, WMMP_CMD_CONFIG_REQ, WMMP_CMD_FILE_REQ,
+                                     WMMP_CMD_SECURITY_CONFIG, WMMP_CMD_TRANSPARENT_CMD };
+    static const char *const serials[] = { SERIAL0, "ZZZ0000000000001", NULL };
+    uint8_t msg[256], data[8] = "x", body[64];
+    size_t in = 0, out = 0, worst_in = 0, worst_out = 0;
+    uint32_t seq = 1000;
+    size_t tdlen = transparent_body(data, 1, body, sizeof body);
+    for (size_t si = 0; si < 3; si++)
+        for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++)
+            for (int with_body = 0; with_body < 2; with_body++) {
+                size_t n = forged(msg, sizeof msg, cmds[c], seq++, serials[si], body, with_body ? tdlen : 0);
+                size_t mark = h->fe.n_sent;
+                platform_receive(h->p, victim, msg, n);
+                pump(h);
+                size_t o = bytes_to(h, victim, mark);
+                in += n;
+                out += o;
+                if (o > n && (!worst_in || o * worst_in > worst_out * n)) {
+                    worst_in = n;
+                    worst_out = o;
+                }
+            }
+    if (worst_in)
+        fprintf(stderr, "\n    worst answer: %zu bytes to %zu in; all %zu out, %zu in\n", worst_out, worst_in, out, in);
+    CU_ASSERT_EQUAL(worst_in, 0);
+    CU_ASSERT(out <= in);
+    teardown(h);
+}
+
+/* A LOGIN recorded earlier is refused later, as is one outside the time window (issue 13, item 6). */
+static void test_stale_login_refused(void)
+{
+    harness *h = setup(WMMP_SEC_DIGEST);
+    emu_peer *victim = term_addr(h, 0, 1);
+    logged_in(h, 0, WMMP_SEC_DIGEST);
+    uint8_t old[128], body[64];
+    const fake_sent *s = last_from(h, 0);
+    size_t old_len = s->len;
+    memcpy(old, s->msg, old_len);
+    request(h, 0, WMMP_CMD_LOGOUT, (const uint8_t *)"\0", 1);
+    advance(h, 2000);
+    CU_ASSERT_EQUAL_FATAL(platform_sessions(h->p), 0);
+    platform_receive(h->p, victim, old, old_len); /* the old LOGIN, replayed */
+    pump(h);
+    CU_ASSERT_EQUAL(platform_sessions(h->p), 0);
+    /* signed and fresh-looking, but an hour old */
+    unsigned acks = h->t[0].acks;
+    request(h, 0, WMMP_CMD_LOGIN, body, login_body_at(h, h->fe.env.unix_time(h->fe.env.ctx) - 3600, body, sizeof body));
+    CU_ASSERT_EQUAL(h->t[0].acks, acks + 1);
+    CU_ASSERT(h->t[0].ack_len >= 1 && h->t[0].ack[0] == 3);
+    CU_ASSERT_EQUAL(platform_sessions(h->p), 0);
+    CU_ASSERT_EQUAL(login(h, 0), 0); /* a fresh one works */
+    teardown(h);
+}
+
 static CU_TestInfo tests[] = {
     { "REGISTER by IMEI assigns the keys file's serial", test_register_by_imei },
     { "LOGIN: result 0, timestamp, heartbeat interval", test_login_good },
@@ -980,6 +1127,9 @@ static CU_TestInfo tests[] = {
     { "a closed connection, then a new one", test_peer_closed },
     { "logs: session events, no secrets", test_logs_keep_secrets },
     { "bad configuration is explained", test_bad_config },
+    { "a spoofed replay is not answered and does not move the session", test_spoofed_replay_not_answered },
+    { "unauthenticated senders get no more bytes than they sent", test_no_amplification },
+    { "a replayed or stale LOGIN is refused", test_stale_login_refused },
     CU_TEST_INFO_NULL,
 };
 
