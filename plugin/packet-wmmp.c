@@ -191,6 +191,8 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
     if (computed != crc)
         expert_add_info_format(pinfo, crc_item, &ei_crc_bad, "CRC-16 0x%04x does not match the block (0x%04x)",
                                crc, computed);
+    if (st->eo && !wmmp_export_admit_block(pinfo, len_item, st, file_offset, block_len))
+        st->eo_refused = true;
     if (st->eo) {
         st->eo->kind = WMMP_EO_FILE_BLOCK;
         st->eo->status = status;
@@ -342,7 +344,7 @@ static void queue_taps(packet_info *pinfo, wmmp_tap_info *tap, wmmp_dissect_stat
     if (have_tap_listener(wmmp_tap))
         tap_queue_packet(wmmp_tap, pinfo, tap);
     if (wmmp_eo_tap >= 0 && st->eo && have_tap_listener(wmmp_eo_tap)) {
-        if (st->is_download_info || st->eo->kind == WMMP_EO_FILE_BLOCK)
+        if (st->is_download_info || (st->eo->kind == WMMP_EO_FILE_BLOCK && !st->eo_refused))
             tap_queue_packet(wmmp_eo_tap, pinfo, st->eo);
     }
 }
@@ -440,6 +442,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
             proto_tree_add_expert(wmmp_tree, pinfo, &ei_digest_missing, tvb, 10, 1);
         }
     }
+    st->has_digest = has_digest;
     int body_len = body_end - WMMP_HEADER_LEN;
     ctx->fragment_control = body_len > 0 &&
                             wmmp_is_fragment_control(flag, tvb_get_ptr(tvb, WMMP_HEADER_LEN, body_len), (size_t)body_len);
@@ -633,10 +636,10 @@ void proto_register_wmmp(void)
 
     wmmp_tlv_register(module);
     wmmp_security_register(module);
-    wmmp_fragment_register();
-    wmmp_tracking_register();
+    wmmp_fragment_register(module);
+    wmmp_tracking_register(module);
     wmmp_register_stats();
-    wmmp_register_export_objects();
+    wmmp_register_export_objects(module);
 }
 
 void proto_reg_handoff_wmmp(void)

@@ -20,11 +20,17 @@
  * - CRC-32 (0x1008): on a mismatch the object is still exported, so the bytes can be examined, but
  *   "-CRC-BAD" goes before the extension ("fw-1.2-CRC-BAD.bin") so that it cannot pass for a good image.
  * - Each image is emitted once; re-sent DOWNLOAD_INFOs and retransmitted blocks change nothing.
+ * - Per capture (against forged captures, docs/SECURITY.md): the dissector admits a block only while the
+ *   sum over terminals of the highest block end seen stays within the "export_max_mb" preference (default
+ *   WMMP_EO_TOTAL_MB_DEFAULT MiB); a block beyond gets the expert item wmmp.export.limit and is not queued.
+ *   The exporter itself never holds more than that (plus its bitmaps) in images in progress.
  */
 #include <string.h>
 
 #include <epan/packet.h>
 #include <epan/export_object.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
 #include <wsutil/glib-compat.h>
 
 #include "wmmp-int.h"
@@ -34,6 +40,60 @@ int wmmp_eo_tap = -1;
 
 #define WMMP_EO_CAP (16u * 1024u * 1024u)
 #define WMMP_EO_NAME_MAX 200
+#define WMMP_EO_TOTAL_MB_DEFAULT 256
+
+static unsigned pref_export_max_mb = WMMP_EO_TOTAL_MB_DEFAULT;
+static expert_field ei_export_limit = EI_INIT;
+
+/* The dissector's side (first pass, file scope): the highest block end per terminal and their sum, and the
+   refused blocks by {frame, message}. */
+static wmem_map_t *admitted_end;   /* terminal (file-scope string) -> uint32_t * */
+static wmem_tree_t *refused_blocks;
+static uint64_t admitted_total;
+
+/* The exporter's side: bytes allocated to images in progress (buffers and bitmaps). */
+static uint64_t images_allocated;
+
+static uint64_t export_budget(void)
+{
+    return (uint64_t)pref_export_max_mb * 1024 * 1024;
+}
+
+static void export_init(void)
+{
+    admitted_end = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
+    refused_blocks = wmem_tree_new(wmem_file_scope());
+    admitted_total = 0;
+}
+
+bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, const wmmp_dissect_state *st, uint32_t offset,
+                             uint16_t len)
+{
+    uint32_t key[2] = { pinfo->num, st->msg_index };
+    wmem_tree_key_t tkey[] = { { 2, key }, { 0, NULL } };
+    if (!PINFO_FD_VISITED(pinfo)) {
+        const char *terminal = st->ctx->terminal ? st->ctx->terminal : "";
+        uint64_t end = MIN((uint64_t)offset + len, (uint64_t)WMMP_EO_CAP);
+        uint32_t *seen = (uint32_t *)wmem_map_lookup(admitted_end, terminal);
+        uint64_t grow = (seen && *seen >= end) ? 0 : end - (seen ? *seen : 0);
+        if (admitted_total + grow > export_budget()) {
+            wmem_tree_insert32_array(refused_blocks, tkey, GUINT_TO_POINTER(1));
+        } else if (grow > 0) {
+            if (!seen) {
+                seen = wmem_new0(wmem_file_scope(), uint32_t);
+                wmem_map_insert(admitted_end, wmem_strdup(wmem_file_scope(), terminal), seen);
+            }
+            *seen = (uint32_t)end;
+            admitted_total += grow;
+        }
+    }
+    if (!wmem_tree_lookup32_array(refused_blocks, tkey))
+        return true;
+    expert_add_info_format(pinfo, item, &ei_export_limit,
+                           "Export Objects limit of %u MiB reached (preference wmmp.export_max_mb): block at offset "
+                           "%u not exported", pref_export_max_mb, offset);
+    return false;
+}
 
 typedef struct {
     char *signature;     /* the announcement's fields, to recognise a re-sent DOWNLOAD_INFO; NULL if none */
@@ -52,9 +112,15 @@ typedef struct {
 /* terminal (string, owned) -> wmmp_image; lives from the first tap call to the reset callback. */
 static GHashTable *wmmp_images;
 
+static uint64_t image_allocation(const wmmp_image *img)
+{
+    return img->buf ? (uint64_t)img->size + (img->size + 7) / 8 : 0;
+}
+
 static void image_free(void *p)
 {
     wmmp_image *img = (wmmp_image *)p;
+    images_allocated -= MIN(images_allocated, image_allocation(img));
     g_free(img->signature);
     g_free(img->name);
     g_free(img->buf);
@@ -129,20 +195,29 @@ static void on_download_info(const wmmp_eo_info *info, const char *terminal)
     g_hash_table_replace(wmmp_images, g_strdup(terminal), img);
 }
 
-/* Makes room for `need` bytes (need <= limit); doubling keeps appends cheap when no length is known. */
-static void image_reserve(wmmp_image *img, uint32_t need)
+/* Makes room for `need` bytes (need <= limit); doubling keeps appends cheap when no length is known, but only
+   while the images of the capture stay within the budget. False when even `need` does not fit. */
+static bool image_reserve(wmmp_image *img, uint32_t need)
 {
     if (need <= img->size)
-        return;
+        return true;
     uint64_t size = img->size ? img->size : 4096;
     while (size < need)
         size *= 2;
     size = MIN(size, (uint64_t)img->limit);
+    /* the dissector admits at most the budget in block ends; bitmaps add an eighth */
+    uint64_t budget = export_budget() + export_budget() / 8 + 4096, now = image_allocation(img);
+    if (images_allocated - now + size + (size + 7) / 8 > budget)
+        size = need;
+    if (images_allocated - now + size + (size + 7) / 8 > budget)
+        return false;
+    images_allocated = images_allocated - now + size + (size + 7) / 8;
     size_t old_bits = (img->size + 7) / 8, new_bits = (size_t)(size + 7) / 8;
     img->buf = (uint8_t *)g_realloc(img->buf, (size_t)size);
     img->have = (uint8_t *)g_realloc(img->have, new_bits);
     memset(img->have + old_bits, 0, new_bits - old_bits);
     img->size = (uint32_t)size;
+    return true;
 }
 
 /* Places one block; returns true when the image is now complete. */
@@ -161,7 +236,8 @@ static bool image_add_block(wmmp_image *img, const wmmp_eo_info *info)
 
     if (len > 0 && info->offset < img->limit) {
         uint32_t end = (uint32_t)MIN(block_end, (uint64_t)img->limit);
-        image_reserve(img, end);
+        if (!image_reserve(img, end))
+            return false;
         memcpy(img->buf + info->offset, info->data, end - info->offset);
         /* Count each byte once, so that retransmitted or overlapping blocks do not inflate `present`. */
         for (uint32_t i = info->offset; i < end; i++) {
@@ -202,6 +278,7 @@ static void image_emit(wmmp_image *img, const char *terminal, packet_info *pinfo
 
     /* Keep only the fact that it was emitted. */
     img->emitted = true;
+    images_allocated -= MIN(images_allocated, image_allocation(img));
     g_free(img->buf);
     g_free(img->have);
     img->buf = img->have = NULL;
@@ -246,10 +323,21 @@ static void wmmp_eo_reset(void)
         g_hash_table_destroy(wmmp_images);
         wmmp_images = NULL;
     }
+    images_allocated = 0;
 }
 
-void wmmp_register_export_objects(void)
+void wmmp_register_export_objects(module_t *module)
 {
+    static ei_register_info ei[] = {
+        { &ei_export_limit, { "wmmp.export.limit", PI_UNDECODED, PI_WARN,
+                              "Export Objects limit reached: firmware block not exported", EXPFILL } },
+    };
     /* Registers tap "wmmp_eo" (the protocol's filter name + "_eo") and the --export-objects name "wmmp". */
     wmmp_eo_tap = register_export_object(proto_wmmp, wmmp_eo_packet, wmmp_eo_reset);
+    expert_register_field_array(expert_register_protocol(proto_wmmp), ei, array_length(ei));
+    register_init_routine(export_init);
+    prefs_register_uint_preference(module, "export_max_mb", "Export Objects limit (MiB)",
+                                   "Firmware images of a capture together reserve at most this many MiB (the sum "
+                                   "over terminals of the highest block end); further blocks are not exported "
+                                   "(expert item wmmp.export.limit)", 10, &pref_export_max_mb);
 }

@@ -88,7 +88,7 @@ void proto_reg_handoff_wmmp(void);
 /* wmmp-tracking.c */
 /* Registers the tracking fields (wmmp.response_in, .response_to, .response_time, .retransmission) and
    expert items; called from proto_register_wmmp. */
-void wmmp_tracking_register(void);
+void wmmp_tracking_register(module_t *module);
 /*
  * Links requests and ACKs of one conversation (requester direction, request command, sequence; fragment
  * parts also by part number), adds the tracking fields under tree, marks retransmissions (field, expert
@@ -107,7 +107,7 @@ void proto_reg_handoff_wmmp_health(void);
 void wmmp_register_stats(void);
 
 /* wmmp-export.c (called from proto_register_wmmp, after proto_wmmp exists) */
-void wmmp_register_export_objects(void);
+void wmmp_register_export_objects(module_t *module);
 
 /* ------------------------------------------------------------------------------------------------------
  * Between the core files (packet-wmmp.c, wmmp-tlv.c, wmmp-security.c, wmmp-fragment.c, wmmp-vals.c).
@@ -134,12 +134,15 @@ enum { WMMP_DIGEST_UNVERIFIED = 0, WMMP_DIGEST_GOOD = 1, WMMP_DIGEST_BAD = 2 };
 typedef struct {
     wmmp_msg_ctx *ctx;
     unsigned msg_index;          /* position of the message in its frame: keys per-message stored data */
-    int depth;                /* containers decrypted so far (bounds recursion) */
+    int depth;                /* containers decrypted and bodies reassembled so far (bounds recursion) */
+    unsigned reassembled;     /* > 0 while a reassembled body is dissected: its 0x4008 TLVs are not reassembled */
+    bool has_digest;      /* the message ends with a digest TLV (signed) */
     uint8_t serial[16];        /* header serial, raw */
     bool tag_list_context;/* zero-length TLVs name requested or rejected tags */
     bool decrypted;       /* a container was decrypted */
     bool is_download_info;
     wmmp_eo_info *eo;         /* DOWNLOAD_INFO / FILE_REQ_ACK details for Export Objects, or NULL */
+    bool eo_refused;      /* the FILE_REQ_ACK block is over the Export Objects cap: not queued */
     proto_item *wmmp_item;    /* the protocol item, for the summary */
 } wmmp_dissect_state;
 
@@ -177,8 +180,17 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
 /* A session key seen in decrypted TLVs (0xE03B): used for the terminal's later 0xE042 bodies. */
 void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuff_t *tvb, int offset);
 
+/* wmmp-export.c */
+/*
+ * Whether a FILE_REQ_ACK block of the terminal may go to Export Objects: false (with an expert item on item)
+ * once the images of the capture would reserve more than the "export_max_mb" preference. Decided on the
+ * first pass and kept per message, so every pass agrees.
+ */
+bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, const wmmp_dissect_state *st, uint32_t offset,
+                             uint16_t len);
+
 /* wmmp-fragment.c */
-void wmmp_fragment_register(void);
+void wmmp_fragment_register(module_t *module);
 /*
  * Dissects a 0x4008 value at tvb[offset, offset + len) under tree; for a data part, adds it to the
  * reassembly and returns the reassembled body when this part completes it (NULL otherwise).

@@ -15,7 +15,7 @@
 #include "wmmp-int.h"
 #include "wmmp_tables.h"
 
-/* Decrypted containers may hold containers; more than this is an attack, not a message. */
+/* Decrypted containers and reassembled bodies may hold containers; more than this is an attack, not a message. */
 #define WMMP_MAX_DEPTH 3
 
 int wmmp_pref_dialect = WMMP_DIALECT_WMMP3;
@@ -270,12 +270,14 @@ static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len
     proto_tree *dtree = proto_tree_add_subtree_format(tlv_tree, plain, 0, plain_len, ett_decrypted, NULL,
                                                       "Decrypted %s (%d bytes)",
                                                       tag == WMMP_TAG_ENCRYPTED_BODY ? "body" : "TLVs", plain_len);
+    increment_dissection_depth(pinfo);
     st->depth++;
     if (tag == WMMP_TAG_ENCRYPTED_BODY)
         wmmp_dissect_body(plain, 0, plain_len, pinfo, dtree, st);
     else
         wmmp_dissect_tlvs(plain, 0, plain_len, pinfo, dtree, st);
     st->depth--;
+    decrement_dissection_depth(pinfo);
 }
 
 /* A value of a known type; the caller has checked fixed widths. */
@@ -334,9 +336,18 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
         proto_tree_add_item(tree, hf, tvb, offset, len, ENC_NA);
         tvbuff_t *whole = wmmp_fragment_dissect(tvb, offset, len, pinfo, tree, st);
         if (whole) {
+            if (st->depth >= WMMP_MAX_DEPTH) {
+                expert_add_info(pinfo, tlv_item, &ei_tlv_depth);
+                break;
+            }
+            /* Wireshark's own recursion bound (gui.max_tree_depth) on top of ours. */
+            increment_dissection_depth(pinfo);
             st->depth++;
+            st->reassembled++;
             wmmp_dissect_body(whole, 0, tvb_reported_length(whole), pinfo, tree, st);
+            st->reassembled--;
             st->depth--;
+            decrement_dissection_depth(pinfo);
         }
         break;
     }

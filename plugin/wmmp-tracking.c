@@ -14,6 +14,7 @@
 #include <epan/packet.h>
 #include <epan/conversation.h>
 #include <epan/expert.h>
+#include <epan/prefs.h>
 #include <epan/proto_data.h>
 
 #include "wmmp_tables.h"
@@ -35,6 +36,7 @@ static int hf_wmmp_retransmission = -1;
 static expert_field ei_wmmp_retransmission = EI_INIT;
 static expert_field ei_wmmp_ack_without_request = EI_INIT;
 static expert_field ei_wmmp_no_response = EI_INIT;
+static expert_field ei_wmmp_track_limit = EI_INIT;
 
 /* What is matched: the direction of the requester (0 when both ends look alike, else 1 or 2), the
    request command, the sequence, and for non-last fragment parts their kind and number. */
@@ -70,7 +72,7 @@ typedef struct {
     unsigned count;
 } wmmp_exchanges;
 
-typedef enum { ROLE_NONE, ROLE_REQUEST, ROLE_ACK, ROLE_PART } wmmp_role;
+typedef enum { ROLE_NONE, ROLE_REQUEST, ROLE_ACK, ROLE_PART, ROLE_LIMIT } wmmp_role;
 
 /*
  * The first-pass decision about one message. The response time of an ACK is not kept: it is the
@@ -100,8 +102,17 @@ static wmem_tree_t *more_recs;
 static wmmp_exchange *slab;
 static unsigned slab_used = SLAB_SIZE;
 
+/* At most this many exchanges are tracked in a capture (preference wmmp.tracking_max_exchanges). */
+#define WMMP_TRACK_MAX_DEFAULT 5000000u
+static unsigned pref_track_max = WMMP_TRACK_MAX_DEFAULT;
+static unsigned n_exchanges;
+static uint64_t hash_key[2]; /* SipHash key of the capture (wmmp_track_hash) */
+
 static void track_init(void)
 {
+    n_exchanges = 0;
+    hash_key[0] = ((uint64_t)g_random_int() << 32) | g_random_int();
+    hash_key[1] = ((uint64_t)g_random_int() << 32) | g_random_int();
     pages = NULL;
     n_pages = 0;
     more_recs = wmem_tree_new(wmem_file_scope());
@@ -109,11 +120,43 @@ static void track_init(void)
     slab_used = SLAB_SIZE;
 }
 
+/*
+ * The hash of a key is SipHash-2-4 (Aumasson and Bernstein) of its fields under a random 128-bit key drawn
+ * for each capture: sequences, commands and part numbers are chosen by whoever wrote the capture, and with
+ * an unkeyed hash they could put every exchange in one bucket (a quadratic decode, issue 13 item 10).
+ */
+#define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND(v0, v1, v2, v3)                                                            \
+    do {                                                                                     \
+        v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32);                    \
+        v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;                                           \
+        v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;                                           \
+        v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32);                    \
+    } while (0)
+
+/* SipHash-2-4 of the 16-byte message m[0], m[1] (little-endian words) under hash_key. */
+static uint64_t siphash_2words(uint64_t m0, uint64_t m1)
+{
+    uint64_t v0 = 0x736f6d6570736575ull ^ hash_key[0], v1 = 0x646f72616e646f6dull ^ hash_key[1];
+    uint64_t v2 = 0x6c7967656e657261ull ^ hash_key[0], v3 = 0x7465646279746573ull ^ hash_key[1];
+    uint64_t words[3] = { m0, m1, (uint64_t)16 << 56 };
+    for (int i = 0; i < 3; i++) {
+        v3 ^= words[i];
+        SIP_ROUND(v0, v1, v2, v3);
+        SIP_ROUND(v0, v1, v2, v3);
+        v0 ^= words[i];
+    }
+    v2 ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        SIP_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
 static unsigned wmmp_track_hash(const wmmp_track_key *key)
 {
-    unsigned h = key->sequence ^ ((unsigned)key->command << 16) ^ ((unsigned)key->part << 3) ^ ((unsigned)key->direction << 1) ^
-              key->kind;
-    return h ^ (h >> 15); /* sequences step by one: spread them over the low bits too */
+    uint64_t m0 = (uint64_t)key->sequence | ((uint64_t)key->command << 32) | ((uint64_t)key->part << 48);
+    uint64_t m1 = (uint64_t)key->direction | ((uint64_t)key->kind << 8);
+    return (unsigned)siphash_2words(m0, m1);
 }
 
 static bool wmmp_track_equal(const wmmp_track_key *x, const wmmp_track_key *y)
@@ -257,6 +300,11 @@ static void track_first_pass(packet_info *pinfo, const wmmp_msg_ctx *ctx, wmmp_t
             ex = NULL; /* a new exchange reusing the sequence number */
     }
     if (!ex) {
+        if (n_exchanges >= pref_track_max) {
+            rec->role = ROLE_LIMIT; /* not tracked: the capture has too many exchanges */
+            return;
+        }
+        n_exchanges++;
         ex = new_exchange(map, &key, pinfo);
     } else {
         rec->retrans_of = ex->req_frame; /* also after the ACK: the ACK was lost */
@@ -342,6 +390,12 @@ bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
         return false;
 
     switch (rec->role) {
+    case ROLE_LIMIT:
+        it = proto_tree_add_expert_format(tree, pinfo, &ei_wmmp_track_limit, tvb, 0, 0,
+                                          "Tracking limit of %u exchanges reached (preference "
+                                          "wmmp.tracking_max_exchanges): request not tracked", pref_track_max);
+        proto_item_set_generated(it);
+        return false;
     case ROLE_REQUEST:
         if (rec->exchange->ack_frame) {
             it = proto_tree_add_uint(tree, hf_wmmp_response_in, tvb, 0, 0, rec->exchange->ack_frame);
@@ -388,7 +442,7 @@ bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
     return rec->retrans_of != 0;
 }
 
-void wmmp_tracking_register(void)
+void wmmp_tracking_register(module_t *module)
 {
     static hf_register_info hf[] = {
         { &hf_wmmp_response_in,
@@ -416,10 +470,17 @@ void wmmp_tracking_register(void)
         { &ei_wmmp_no_response,
           { "wmmp.no_response", PI_SEQUENCE, PI_WARN, "Request never answered: no ACK in the capture",
             EXPFILL } },
+        { &ei_wmmp_track_limit,
+          { "wmmp.tracking.limit", PI_UNDECODED, PI_WARN, "Tracking limit reached: request not tracked",
+            EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_wmmp);
 
     proto_register_field_array(proto_wmmp, hf, array_length(hf));
     expert_register_field_array(expert, ei, array_length(ei));
     register_init_routine(track_init);
+    prefs_register_uint_preference(module, "tracking_max_exchanges", "Request tracking limit (exchanges)",
+                                   "At most this many request/ACK exchanges of a capture are tracked (about 50 bytes "
+                                   "each); later requests are not (expert item wmmp.tracking.limit)", 10,
+                                   &pref_track_max);
 }
