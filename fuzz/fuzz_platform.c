@@ -91,10 +91,12 @@ static void advance(harness *h, emu_ms ms) { fake_env_advance_delivering(&h->fe,
 
 static void login(harness *h)
 {
-    uint8_t tlvs[8], body[32];
+    uint8_t tlvs[16], body[32];
     wmmp_writer w;
     wmmp_writer_init(&w, tlvs, sizeof tlvs);
     wmmp_put_tlv_u8(&w, WMMP_TAG_SIGNAL_LEVEL, 21);
+    /* fresh, or a signed LOGIN is refused (docs/PROTOCOL-NOTES.md) */
+    wmmp_put_tlv_u32(&w, WMMP_TAG_SYSTEM_TIME, h->fe.env.unix_time(h->fe.env.ctx));
     size_t tl = w.len;
     wmmp_login lg = { "HT-1.0", wmmp_login_sync_crc(tlvs, tl) };
     wmmp_writer_init(&w, body, sizeof body);
