@@ -455,6 +455,61 @@ static void good_end(gen *g)
     send_msg(g, WMMP_DOWNLINK);
 }
 
+/* ---- after the clean end (so that every frame before keeps its decode): hostile captures, issue 13 ---- */
+
+/* A fragment part: the 0x4008 TLV (transaction, total, number, operation 0, data) as the whole body. */
+static void fragment_part(gen *g, uint16_t transaction, uint16_t total, uint16_t number, const uint8_t *data,
+                          size_t len)
+{
+    static uint8_t body[WMMP_MAX_MESSAGE], m[WMMP_MAX_MESSAGE];
+    size_t vlen = 7 + len;
+    body[0] = 0x40, body[1] = 0x08, body[2] = (uint8_t)(vlen >> 8), body[3] = (uint8_t)vlen;
+    body[4] = (uint8_t)(transaction >> 8), body[5] = (uint8_t)transaction;
+    body[6] = (uint8_t)(total >> 8), body[7] = (uint8_t)total;
+    body[8] = (uint8_t)(number >> 8), body[9] = (uint8_t)number, body[10] = 0;
+    memcpy(body + 11, data, len);
+    size_t n = raw(m, WMMP_CMD_TRANSPARENT_DATA, g->useq++, WMMP_FLAG_ENCRYPTED_OR_FRAGMENT, g->serial, body,
+                   4 + vlen, 0);
+    emit(g, WMMP_UPLINK, m, n);
+}
+
+static void hostile_defects(gen *g)
+{
+    static uint8_t data[40000];
+    /* a body that reassembles into one part of its own transfer (0x4008: transfer 0x77, part 2 of 2, 26 bytes) */
+    uint8_t inner[4 + 7 + 26] = { 0x40, 0x08, 0x00, 7 + 26, 0x00, 0x77, 0x00, 0x02, 0x00, 0x02, 0x00 };
+    memset(inner + 11, 'X', 26);
+    fragment_part(g, 0x77, 2, 1, inner, 18);
+    expect(g, "wmmp.fragment.nested", "a reassembled body that is itself part 2 of its own transfer");
+    fragment_part(g, 0x77, 2, 2, inner + 18, sizeof inner - 18);
+
+    /* part 1 of a 3-part transfer, then part 1 again with other bytes */
+    memset(data, 'A', 100);
+    fragment_part(g, 0x78, 3, 1, data, 100);
+    memset(data, 'B', 100);
+    expect(g, "wmmp.fragment.refused", "part 1 of transfer 0x78 again, with other bytes");
+    fragment_part(g, 0x78, 3, 1, data, 100);
+
+    /* two parts of 40,000 and 30,000 bytes: more than the largest body (65,487 bytes) */
+    memset(data, 'C', sizeof data);
+    fragment_part(g, 0x79, 2, 1, data, 40000);
+    expect(g, "wmmp.fragment.limit", "part 2 of transfer 0x79 takes it beyond the largest body");
+    fragment_part(g, 0x79, 2, 2, data, 30000);
+
+    /* a firmware block beyond the 16 MiB an exported image may hold */
+    uint8_t block[16];
+    memset(block, 0xB1, sizeof block);
+    expect(g, "wmmp.export.limit", "FILE_REQ_ACK block at offset 16 MiB, beyond what an image may hold");
+    wmmp_writer *w = begin(g, ack(WMMP_CMD_FILE_REQ), g->useq++, 0);
+    wmmp_put_u32(w, 43);
+    wmmp_put_u8(w, 0);
+    wmmp_put_u16(w, wmmp_crc16(block, sizeof block));
+    wmmp_put_u32(w, 16u * 1024u * 1024u);
+    wmmp_put_u16(w, sizeof block);
+    wmmp_put_bytes(w, block, sizeof block);
+    send_msg(g, WMMP_DOWNLINK);
+}
+
 int main(int argc, char **argv)
 {
     const char *keys_path = WMMP_DEFAULT_KEYS, *out = NULL, *expect_path = NULL;
@@ -505,6 +560,7 @@ int main(int argc, char **argv)
     health_defects(&g);
     tracking_defects(&g);
     good_end(&g);
+    hostile_defects(&g);
 
     if (wmmp_pcap_close(&g.pcap) != WMMP_PCAP_OK)
         die("%s: %s", out, strerror(errno));

@@ -16,7 +16,7 @@
  * - Blocks without any DOWNLOAD_INFO are still assembled, as "firmware-<terminal>.bin" with no length.
  *   A later DOWNLOAD_INFO that differs from the current one starts a new image (the old bytes are lost).
  * - Size: at most WMMP_EO_CAP bytes. An announced length above the cap disables that image; bytes
- *   beyond the length (or the cap) are dropped.
+ *   beyond the length (or the cap) are dropped (a block ending beyond the cap: expert item wmmp.export.limit).
  * - CRC-32 (0x1008): on a mismatch the object is still exported, so the bytes can be examined, but
  *   "-CRC-BAD" goes before the extension ("fw-1.2-CRC-BAD.bin") so that it cannot pass for a good image.
  * - Each image is emitted once; re-sent DOWNLOAD_INFOs and retransmitted blocks change nothing.
@@ -76,7 +76,9 @@ bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, const wmmp_di
         uint64_t end = MIN((uint64_t)offset + len, (uint64_t)WMMP_EO_CAP);
         uint32_t *seen = (uint32_t *)wmem_map_lookup(admitted_end, terminal);
         uint64_t grow = (seen && *seen >= end) ? 0 : end - (seen ? *seen : 0);
-        if (admitted_total + grow > export_budget()) {
+        if ((uint64_t)offset + len > WMMP_EO_CAP) {
+            wmem_tree_insert32_array(refused_blocks, tkey, GUINT_TO_POINTER(2));
+        } else if (admitted_total + grow > export_budget()) {
             wmem_tree_insert32_array(refused_blocks, tkey, GUINT_TO_POINTER(1));
         } else if (grow > 0) {
             if (!seen) {
@@ -87,8 +89,14 @@ bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, const wmmp_di
             admitted_total += grow;
         }
     }
-    if (!wmem_tree_lookup32_array(refused_blocks, tkey))
+    unsigned refused = GPOINTER_TO_UINT(wmem_tree_lookup32_array(refused_blocks, tkey));
+    if (!refused)
         return true;
+    if (refused == 2) {
+        expert_add_info_format(pinfo, item, &ei_export_limit, "Block ends at byte %" PRIu64 ", beyond the %u MiB an "
+                               "exported image may hold: not exported", (uint64_t)offset + len, WMMP_EO_CAP >> 20);
+        return false;
+    }
     expert_add_info_format(pinfo, item, &ei_export_limit,
                            "Export Objects limit of %u MiB reached (preference wmmp.export_max_mb): block at offset "
                            "%u not exported", pref_export_max_mb, offset);
@@ -330,7 +338,8 @@ void wmmp_register_export_objects(module_t *module)
 {
     static ei_register_info ei[] = {
         { &ei_export_limit, { "wmmp.export.limit", PI_UNDECODED, PI_WARN,
-                              "Export Objects limit reached: firmware block not exported", EXPFILL } },
+                              "Export Objects limit reached (a block beyond the 16 MiB of an image, or the preference "
+                              "wmmp.export_max_mb): firmware block not exported", EXPFILL } },
     };
     /* Registers tap "wmmp_eo" (the protocol's filter name + "_eo") and the --export-objects name "wmmp". */
     wmmp_eo_tap = register_export_object(proto_wmmp, wmmp_eo_packet, wmmp_eo_reset);

@@ -109,9 +109,11 @@ static const char *refuse_part(tvbuff_t *tvb, int offset, packet_info *pinfo, co
                                           "frame %u: not reassembled", f->number, f->transaction_id, fd->frame);
             break; /* the same bytes again: a retransmission, which the reassembly accepts */
         }
-        if (tr->bytes + f->data_len > WMMP_FRAGMENT_MAX_BODY)
+        if (tr->bytes + f->data_len > WMMP_FRAGMENT_MAX_BODY) {
+            *ei = &ei_fragment_cap;
             return wmem_strdup_printf(wmem_file_scope(), "Transfer %u would exceed %u bytes, the largest body: "
                                       "part %u not reassembled", f->transaction_id, WMMP_FRAGMENT_MAX_BODY, f->number);
+        }
     }
     if (bytes_in_progress + f->data_len > (uint64_t)pref_reassembly_max_mb * 1024 * 1024) {
         *ei = &ei_fragment_cap;
@@ -285,7 +287,8 @@ void wmmp_fragment_register(module_t *module)
                                   "Part conflicts with the transfer in progress (other bytes, other total, or "
                                   "unsigned in a signed transfer): not reassembled", EXPFILL } },
         { &ei_fragment_cap, { "wmmp.fragment.limit", PI_UNDECODED, PI_WARN,
-                              "Reassembly limit reached: part not reassembled", EXPFILL } },
+                              "Reassembly limit reached (a transfer beyond the largest body, or the preference "
+                              "wmmp.reassembly_max_mb): part not reassembled", EXPFILL } },
     };
     proto_register_field_array(proto_wmmp, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the WMMP dissector the way Wireshark's tools/fuzz-test.sh does: mutate every capture with
-# editcap -E, decode each mutant with tshark -nVxr (and -2), fail on a non-zero exit or a dissector bug.
+# editcap -E, decode each mutant with tshark -nr in four modes (one-pass and two-pass -2, each with the tree
+# -Vx and without it), fail on a non-zero exit or a dissector bug.
 #
 #   scripts/fuzz-dissector.sh [-B BUILD_DIR] [-p PASSES] [-e ERROR_RATE] [-V | -A] [-o FAIL_DIR] [-r REPORT]
 #                             [CAPTURE_OR_DIR...]
@@ -108,13 +109,15 @@ for ((pass = 1; pass <= passes; pass++)); do
     for skip in 0 70; do # 70 = Ethernet 14 + IPv4 20 + UDP 8 + WMMP header 28
       mutant="$work/mutant.pcap"
       editcap -E "$rate" -o "$skip" "$capture" "$mutant" >/dev/null 2>&1
-      for twopass in "" "-2"; do
+      for decode in "" "-2" "-Vx" "-2 -Vx"; do # one-pass and two-pass, without and with the tree
         runs=$((runs + 1))
-        if ! "${runner[@]}" -nVx $twopass -o "uat:wmmp_keys:$keys" -r "$mutant" >"$work/out.txt" 2>&1 ||
+        # shellcheck disable=SC2086 # $decode is a list of options
+        if ! "${runner[@]}" -n $decode -o "uat:wmmp_keys:$keys" -r "$mutant" >"$work/out.txt" 2>&1 ||
            grep -q "Dissector bug\|ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$work/out.txt"; then
           failures=$((failures + 1))
           mkdir -p "$faildir"
-          keep="$faildir/$(basename "$capture" .pcap)-pass$pass-skip$skip$twopass.pcap"
+          tag=${decode// /}
+          keep="$faildir/$(basename "$capture" .pcap)-pass$pass-skip$skip${tag}.pcap"
           cp "$mutant" "$keep"
           cp "$work/out.txt" "$keep.txt"
           echo "FAIL: $keep" >&2
@@ -126,7 +129,7 @@ for ((pass = 1; pass <= passes; pass++)); do
 done
 secs=$(($(date +%s) - start))
 mutated=$((packets * passes * 2))
-echo "fuzz: $runs decodes of mutated captures (${#captures[@]} captures, $packets packets, x $passes passes x 2 mutations x 2 modes, error rate $rate$mode): $mutated packets mutated, $failures failures, $secs s"
+echo "fuzz: $runs decodes of mutated captures (${#captures[@]} captures, $packets packets, x $passes passes x 2 mutations x 4 modes, error rate $rate$mode): $mutated packets mutated, $failures failures, $secs s"
 if [[ -n $report ]]; then
   echo "| $source | ${#captures[@]} | $packets | $passes | $rate | $runs | $mutated | ${mode#, }${mode:+ }$secs s | $failures |" >>"$report"
 fi
