@@ -124,8 +124,17 @@ def run_tshark(args):
     return out.stdout
 
 
+ISO_TIME = re.compile(r"\s*(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z")
+
+
 def parse_time(text):
-    """'Jan  1, 2026 00:00:01.500000000 UTC' (tshark's absolute time) -> seconds since the epoch."""
+    """tshark's absolute UTC time -> seconds since the epoch: 'Jan  1, 2026 00:00:01.500000000 UTC' up to
+    Wireshark 4.4, ISO 8601 '2026-01-01T00:00:01.500000000Z' from 4.6 on."""
+    iso = ISO_TIME.match(text)
+    if iso:
+        year, mon, day, hh, mm, ss, frac = iso.groups()
+        secs = calendar.timegm((int(year), int(mon), int(day), int(hh), int(mm), int(ss), 0, 0, 0))
+        return secs + (float("0." + frac) if frac else 0.0)
     m = re.match(r"\s*([A-Z][a-z]{2})\s+(\d+), (\d{4}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(\S*)", text)
     if not m:
         return None
