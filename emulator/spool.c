@@ -23,6 +23,7 @@ struct spool {
     size_t max;
     uint32_t next_id; /* 0 once all 2^32 - 1 IDs are used */
     char serial[SPOOL_SERIAL_LEN + 1];
+    uint32_t login_time; /* of the terminal's last LOGIN (spool_login_time) */
     uint32_t *ids; /* pending IDs, ascending, at ids[head .. head + count) */
     size_t head, count, cap;
     int memory;    /* SPOOL_MEMORY: no files; the records' bytes in mem[], parallel to ids[] */
@@ -128,14 +129,15 @@ static int write_atomic(spool *s, const char *name, const uint8_t *data, size_t 
     return 0;
 }
 
-/* ---- state file: "next_record_id N" and "serial S" lines ---- */
+/* ---- state file: "next_record_id N", "serial S" and "login_time T" lines ---- */
 
 static int save_state(spool *s)
 {
     if (s->memory)
         return 0;
-    char text[128];
-    int n = snprintf(text, sizeof text, "next_record_id %lu\nserial %s\n", (unsigned long)s->next_id, s->serial);
+    char text[160];
+    int n = snprintf(text, sizeof text, "next_record_id %lu\nserial %s\nlogin_time %lu\n", (unsigned long)s->next_id,
+                     s->serial, (unsigned long)s->login_time);
     return write_atomic(s, STATE_NAME, (const uint8_t *)text, (size_t)n);
 }
 
@@ -151,6 +153,13 @@ static int parse_state_line(spool *s, char *line)
         if (errno || *end || end == line + 15 || v > UINT32_MAX)
             return -1;
         s->next_id = (uint32_t)v;
+    } else if (strncmp(line, "login_time ", 11) == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(line + 11, &end, 10);
+        if (errno || *end || end == line + 11 || v > UINT32_MAX)
+            return -1;
+        s->login_time = (uint32_t)v;
     } else if (strncmp(line, "serial ", 7) == 0) {
         if (strlen(line + 7) > SPOOL_SERIAL_LEN)
             return -1;
@@ -420,6 +429,19 @@ spool_status spool_take_id(spool *s, uint32_t *id)
 }
 
 const char *spool_serial(const spool *s) { return s->serial; }
+
+uint32_t spool_login_time(const spool *s) { return s->login_time; }
+
+spool_status spool_set_login_time(spool *s, uint32_t t)
+{
+    uint32_t old = s->login_time;
+    s->login_time = t;
+    if (save_state(s) < 0) {
+        s->login_time = old;
+        return SPOOL_ERR_IO;
+    }
+    return SPOOL_OK;
+}
 
 spool_status spool_set_serial(spool *s, const char *serial)
 {

@@ -52,6 +52,11 @@ spool_status spool_take_id(spool *s, uint32_t *id);
 const char *spool_serial(const spool *s);
 spool_status spool_set_serial(spool *s, const char *serial);
 
+/* System time (0x3009) of the terminal's last LOGIN, so that a restarted terminal's next one is newer
+   (its freshness, docs/PROTOCOL-NOTES.md); 0 when none was stored. */
+uint32_t spool_login_time(const spool *s);
+spool_status spool_set_login_time(spool *s, uint32_t t);
+
 /* Stores a record under id (from spool_take_id()): SPOOL_OK, SPOOL_ERR_FULL or SPOOL_ERR_IO. */
 spool_status spool_add(spool *s, uint32_t id, const uint8_t *bytes, size_t len);
 /* Reads a pending record into a malloc'd buffer. */

@@ -973,8 +973,12 @@ static void do_login(terminal *t)
     uint8_t tlvs[32], body[64];
     wmmp_writer wt, w;
     wmmp_login lg;
-    uint32_t at = t->env->unix_time(t->env->ctx);
+    /* newer than our last LOGIN, also across a restart (the spool keeps it) */
+    uint32_t at = t->env->unix_time(t->env->ctx), last = spool_login_time(t->spool);
+    t->login_time = last > t->login_time ? last : t->login_time;
     t->login_time = at > t->login_time ? at : t->login_time + 1;
+    if (spool_set_login_time(t->spool, t->login_time) != SPOOL_OK)
+        tlog(t, EMU_LOG_WARN, "cannot store the LOGIN time: %s", spool_error(t->spool));
     wmmp_writer_init(&wt, tlvs, sizeof tlvs);
     put_cell(t, &wt);
     wmmp_put_tlv_u8(&wt, signal_tag(t), t->csq);

@@ -202,7 +202,8 @@ class Hostile(Base):
         terminal each store every record once; the platform's memory stays bounded."""
         n = records_n(10)
         duration = 20 * SCALE
-        p = self.platform(["--heartbeat", "2"])  # idle TCP connections are closed after 3 x 2 + 30 s
+        # idle TCP connections are closed after 3 x 2 + 30 s; no rate limit: the flood must reach the parser
+        p = self.platform(["--heartbeat", "2", "--rate-limit", "0"])
         # warm-up: one real session, then the baseline memory
         rc, text = self.terminal(p, self.keys[1].serial, 2)
         self.assertEqual(rc, 0, text)
@@ -256,7 +257,7 @@ class Hostile(Base):
         """A flood from ever new source ports: the platform remembers at most --max-udp-peers addresses,
         forgets the least recently heard, and a real terminal is not disturbed."""
         n = records_n(10)
-        p = self.platform(["--max-udp-peers", "32"])
+        p = self.platform(["--max-udp-peers", "32", "--rate-limit", "0"])  # the limit would drop most sources first
         hostile = subprocess.Popen([sys.executable, HOSTILE, "--port", str(p.udp_port), "--duration",
                                     str(10 * SCALE), "--rate", "2000", "--sockets", "4", "--rotate", "5",
                                     "--keys", self.keyfile], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

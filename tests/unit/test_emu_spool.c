@@ -150,6 +150,8 @@ static void test_state_persisted(void)
     temp_dir(dir, sizeof dir);
     spool *s = open_ok(dir, 0);
     CU_ASSERT_EQUAL(spool_set_serial(s, "A00MS8011390002S"), SPOOL_OK);
+    CU_ASSERT_EQUAL(spool_login_time(s), 0);
+    CU_ASSERT_EQUAL(spool_set_login_time(s, 1767225601u), SPOOL_OK);
     uint32_t id = add_text(s, "r");
     CU_ASSERT_EQUAL(spool_remove(s, id), SPOOL_OK);
     spool_close(s);
@@ -159,6 +161,7 @@ static void test_state_persisted(void)
     CU_ASSERT_STRING_EQUAL(spool_serial(s), "A00MS8011390002S");
     CU_ASSERT_EQUAL(spool_count(s), 0);
     CU_ASSERT_EQUAL(spool_next_id(s), 2);
+    CU_ASSERT_EQUAL(spool_login_time(s), 1767225601u); /* a restarted terminal's next LOGIN is newer */
     CU_ASSERT_EQUAL(spool_set_serial(s, "a serial that is far too long"), SPOOL_ERR_IO);
     CU_ASSERT_STRING_EQUAL(spool_serial(s), "A00MS8011390002S");
     spool_close(s);
@@ -258,7 +261,7 @@ static void test_directory_created_and_locked(void)
 static CU_TestInfo tests[] = {
     { "add, remove, reload in ID order", test_add_remove_reload_in_order },
     { "many records, index stays ordered", test_many_records },
-    { "next record ID and serial persisted", test_state_persisted },
+    { "next record ID, serial and LOGIN time persisted", test_state_persisted },
     { "atomic files, crash leftovers, lost state", test_atomic_files },
     { "bounded", test_bound },
     { "directory created, locked against other processes", test_directory_created_and_locked },
