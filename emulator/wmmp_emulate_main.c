@@ -36,7 +36,8 @@ enum {
 
 static const drv_opt OPTS[] = {
     [O_SCENARIO] = { "scenario", "NAME", "what to play (see --list; default figure4)" },
-    [O_SEED] = { "seed", "N", "seed of the one random generator (default 1): same seed, same capture" },
+    [O_SEED] = { "seed", "N", "seed of the one random generator (default 1): same seed, same capture -- session keys "
+                                 "included, so they are predictable: for captures, never for real terminals" },
     [O_PCAP] = { "pcap", "FILE", "write the capture (10.0.0.2:40001 <-> 10.0.0.1:9992, or :9991 with --tcp)" },
     [O_TCP] = { "tcp", NULL, "TCP instead of UDP (a flow with its handshake)" },
     [O_LOSS] = { "loss", "P", "lose each message with probability P (scenario loss: default 0.2)" },

@@ -43,7 +43,8 @@ static const drv_opt OPTS[] = {
     [O_LOSS] = { "loss", "P", "drop each message sent and each received with probability P" },
     [O_DUPLICATE] = { "duplicate", "P", "send each message twice with probability P" },
     [O_DELAY] = { "delay", "MS[+-J]", "delay each sent message by MS ms, plus or minus up to J" },
-    [O_SEED] = { "seed", "N", "seed of the random generator (faults, session keys); default: from the clock" },
+    [O_SEED] = { "seed", "N", "seed of the random generator (faults); default: from the clock. Session keys never "
+                       "come from it but from the system's CSPRNG" },
     [O_LOAD_TERMINALS] = { "load-terminals", "N",
                            "also accept the N terminals of wmmp-terminal --load N (keys made from the first entry)" },
     [O_MAX_CONNECTIONS] = { "max-connections", "N", "TCP connections open at once (default 1024)" },
