@@ -18,12 +18,36 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/install-deps.sh
 build=build/release
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
-
 out="$build/demo"
+start=$SECONDS
+step() { echo "== [$1/7] $2 ($((SECONDS - start)) s)"; }
+
+step 1 "Debian packages (scripts/install-deps.sh; WMMP_SKIP_APT=1 skips)"
+scripts/install-deps.sh
+
+# Configuration and build: their output goes to a log; on the terminal one line per target built, with
+# the build's own percentage, so a first build (a minute or two) is never silent.
+mkdir -p "$build"
+log="$build/demo-build.log"
+step 2 "configuring $build (Release; log: $log)"
+if ! cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "demo: configuration failed; the whole output is in $log" >&2
+  exit 1
+fi
+step 3 "building $build with $(nproc) jobs"
+set +e
+cmake --build "$build" -j"$(nproc)" 2>&1 | tee -a "$log" |
+  grep --line-buffered -E '^\[ *[0-9]+%\] Built target|: error:' | sed -u 's/^/   /'
+build_status=${PIPESTATUS[0]}
+set -e
+if [[ $build_status -ne 0 ]]; then
+  tail -n 30 "$log" >&2
+  echo "demo: the build failed; the whole output is in $log" >&2
+  exit 1
+fi
+
 rm -rf "$out"
 mkdir -p "$out"
 udp=${WMMP_DEMO_UDP_PORT:-19992} tcp=${WMMP_DEMO_TCP_PORT:-19991}
@@ -31,7 +55,7 @@ port=$udp
 [[ ${#transport[@]} -gt 0 ]] && port=$tcp
 keys=captures/wmmp-keys.txt
 
-echo "== wmmp-platform on 127.0.0.1 (UDP $udp, TCP $tcp), database $out/platform.db"
+step 4 "wmmp-platform on 127.0.0.1 (UDP $udp, TCP $tcp), database $out/platform.db"
 "$build"/emulator/wmmp-platform --listen 127.0.0.1 --udp-port "$udp" --tcp-port "$tcp" --keys "$keys" \
   --db "$out/platform.db" --security "$security" --heartbeat 5 >"$out/platform.log" 2>&1 &
 platform=$!
@@ -39,7 +63,7 @@ trap 'kill "$platform" 2>/dev/null || true' EXIT
 sleep 0.5
 kill -0 "$platform" 2>/dev/null || { cat "$out/platform.log" >&2; exit 1; }
 
-echo "== wmmp-terminal: $records health records, security $security${transport:+, TCP}"
+step 5 "wmmp-terminal: $records health records, security $security${transport:+, TCP}"
 set +e
 "$build"/emulator/wmmp-terminal --platform "127.0.0.1:$port" "${transport[@]}" --keys "$keys" \
   --records "$records" --security "$security" --seed 1 --ecg-seconds 3 --heartbeat-ms 2000 \
@@ -52,8 +76,8 @@ trap - EXIT
 echo "terminal exit code $status (0: every record acknowledged)"
 
 echo
-echo "== the terminal's capture decoded by tshark + the WMMP plugin ($out/session.pcap)"
-scripts/wmmp-tshark.sh -B "$build" -o "uat:wmmp_keys:$(grep -v '^#' "$keys" | head -n 1)" -r "$out/session.pcap" \
+step 6 "the terminal's capture decoded by tshark + the WMMP plugin ($out/session.pcap)"
+scripts/wmmp-tshark.sh -B "$build" -k "$keys" -r "$out/session.pcap" \
   -Y wmmp -T fields -E header=y -e frame.number -e _ws.col.Info -e wmmp.class -e wmmp.digest.status \
   -e wmmp.response_time
 
@@ -70,12 +94,22 @@ for t, rid, hr, spo2, temp, sys_, dia, ecg in rows:
 EOF
 
 echo
-echo "== plots of the capture: ECG waveform and vitals (scripts/wmmp-plot.sh: tshark fields + gnuplot)"
+step 7 "plots of the capture: ECG waveform and vitals (scripts/wmmp-plot.sh: tshark fields + gnuplot)"
 if ! scripts/wmmp-plot.sh -B "$build" -k "$keys" -o "$out/plots" "$out/session.pcap"; then
   echo "plotting failed" >&2
   if [[ $status -eq 0 ]]; then status=1; fi
 fi
 echo
+echo "== done in $((SECONDS - start)) s; the outputs:"
+echo "   $out/session.pcap      the terminal's capture (open it in Wireshark with the plugin)"
+echo "   $out/platform.db       the platform's SQLite database (sqlite3 $out/platform.db 'select * from records')"
+echo "   $out/platform.log      the platform's log"
+for f in "$out"/plots/*.png; do
+  [[ -e $f ]] && echo "   $f"
+done
+echo "   $log   the build's output"
+echo "   $build/emulator/        wmmp-platform, wmmp-terminal, wmmp-emulate"
+echo "   $build/wireshark-plugins/ the plugin (load it with scripts/wmmp-tshark.sh -B $build, or cmake --install $build)"
 echo "More: $build/emulator/wmmp-emulate --list; decode any capture with scripts/wmmp-tshark.sh -B $build -r FILE -V;"
 echo "plot one with scripts/wmmp-plot.sh -B $build [-k KEYS] -o DIR FILE"
 exit "$status"

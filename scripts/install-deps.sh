@@ -22,7 +22,11 @@ done
 as_root=()
 [ "$(id -u)" -ne 0 ] && as_root=(sudo)
 echo "installing: ${missing[*]}"
+echo "apt-get update"
 "${as_root[@]}" apt-get update -qq
 # tshark asks whether non-root users may capture; answer "no" without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_root[@]}" debconf-set-selections
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# -q, not -qq: one line per package downloaded, unpacked and set up, so the install is never silent.
+echo "apt-get install (${#missing[@]} packages and what they need)"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 \
+  --no-install-recommends "${missing[@]}"
