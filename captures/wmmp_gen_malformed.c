@@ -510,6 +510,35 @@ static void hostile_defects(gen *g)
     send_msg(g, WMMP_DOWNLINK);
 }
 
+/* ---- last (every frame before keeps its decode): what the plugin suggests to its user, issue 14 ---- */
+
+static void hint_defects(gen *g)
+{
+    /* the seed paper's tag 0x0002: the signal level, one byte */
+    static const uint8_t paper_signal[] = { 0x00, 0x02, 0x00, 0x01, 18 };
+    uint8_t m[64], inner[16];
+    wmmp_writer iw;
+    uint32_t seq = g->useq++;
+
+    expect(g, "wmmp.apn.dialect_hint",
+           "CONFIG_TRAP in the seed paper's dialect: tag 0x0002 holds one byte (signal level 18), read as the APN");
+    size_t n = raw(m, WMMP_CMD_CONFIG_TRAP, seq, 0, g->serial, paper_signal, sizeof paper_signal, 0);
+    emit(g, WMMP_UPLINK, m, n);
+    wmmp_result_put(begin(g, ack(WMMP_CMD_CONFIG_TRAP), seq, 0), 0);
+    send_msg(g, WMMP_DOWNLINK);
+
+    expect(g, "wmmp.keys.missing",
+           "CONFIG_TRAP with an 0xE040 container from a terminal the keys table does not know: not decrypted");
+    wmmp_writer_init(&iw, inner, sizeof inner);
+    wmmp_put_tlv_u8(&iw, WMMP_TAG_SIGNAL_LEVEL, CSQ);
+    g->serial = OTHER_SERIAL;
+    wmmp_writer *w = begin(g, WMMP_CMD_CONFIG_TRAP, g->useq++,
+                           WMMP_FLAG_SECURITY | WMMP_FLAG_ENCRYPTION | WMMP_FLAG_DIGEST);
+    wmmp_put_cipher_tlv(w, WMMP_TAG_ENCRYPTED_TLVS, g->keys->base_key, inner, iw.len);
+    send_msg(g, WMMP_UPLINK);
+    g->serial = g->keys->serial;
+}
+
 int main(int argc, char **argv)
 {
     const char *keys_path = WMMP_DEFAULT_KEYS, *out = NULL, *expect_path = NULL;
@@ -561,6 +590,7 @@ int main(int argc, char **argv)
     tracking_defects(&g);
     good_end(&g);
     hostile_defects(&g);
+    hint_defects(&g);
 
     if (wmmp_pcap_close(&g.pcap) != WMMP_PCAP_OK)
         die("%s: %s", out, strerror(errno));

@@ -14,6 +14,7 @@
 #include <epan/prefs.h>
 #include <epan/tap.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <wsutil/utf8_entities.h>
 
 #include "wmmp-int.h"
 #include "wmmp_crc.h"
@@ -27,6 +28,11 @@
 
 /* p_add_proto_data key (packet pool): how many messages of this frame were dissected so far. */
 #define WMMP_KEY_MSG_COUNT 1
+
+/* The Info summary of a CONFIG_* / REMOTE_CTRL body names at most this many tags (then "…"), and stops
+   adding names once it is this long. */
+#define WMMP_INFO_MAX_TAGS 4
+#define WMMP_INFO_MAX_CHARS 48
 
 int proto_wmmp = -1;
 int wmmp_tap = -1;
@@ -140,7 +146,7 @@ static int dissect_result(tvbuff_t *tvb, int offset, proto_tree *tree, packet_in
 
 /* CRC-16 of the user data of TRANSPARENT_DATA / TRANSPARENT_CMD: found in the 0x4007 TLV. */
 static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset, int end, packet_info *pinfo,
-                                  proto_tree *tree)
+                                  proto_tree *tree, wmmp_dissect_state *st)
 {
     uint16_t crc = tvb_get_ntohs(tvb, crc_offset);
     int off = tlv_offset;
@@ -154,9 +160,11 @@ static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset,
             proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, crc_offset, 2,
                                                  computed == crc ? 1 : 2);
             proto_item_set_generated(pi);
-            if (computed != crc)
+            if (computed != crc) {
                 expert_add_info_format(pinfo, pi, &ei_crc_bad, "CRC-16 0x%04x does not match the user data (0x%04x)",
                                        crc, computed);
+                st->bad_crc = true;
+            }
             return;
         }
         off += 4 + len;
@@ -181,6 +189,7 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
     if (block_len > end - offset) {
         expert_add_info_format(pinfo, len_item, &ei_file_length, "Block length %u exceeds the %d bytes left",
                                block_len, end - offset);
+        st->ctx->malformed = true;
         block_len = (uint16_t)(end - offset);
     }
     if (block_len > 0)
@@ -188,9 +197,11 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
     uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, offset, block_len), block_len);
     proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, offset - 8, 2, computed == crc ? 1 : 2);
     proto_item_set_generated(pi);
-    if (computed != crc)
+    if (computed != crc) {
         expert_add_info_format(pinfo, crc_item, &ei_crc_bad, "CRC-16 0x%04x does not match the block (0x%04x)",
                                crc, computed);
+        st->bad_crc = true;
+    }
     if (st->eo && !wmmp_export_admit_block(pinfo, len_item, st, file_offset, block_len))
         st->eo_refused = true;
     if (st->eo) {
@@ -217,6 +228,7 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
         proto_tree_add_expert_format(tree, pinfo, &ei_prefix_truncated, tvb, offset, end - offset,
                                      "%s needs a %d-byte prefix; the body has %d bytes",
                                      wmmp_command_name(cmd), need, end - offset);
+        st->ctx->malformed = true;
         return -1;
     }
     switch (cmd) {
@@ -242,7 +254,7 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
     case WMMP_CMD_TRANSPARENT_DATA:
     case WMMP_CMD_TRANSPARENT_CMD:
         proto_tree_add_item(tree, hf_crc16, tvb, offset, 2, ENC_BIG_ENDIAN);
-        check_transparent_crc(tvb, offset, offset + 2, end, pinfo, tree);
+        check_transparent_crc(tvb, offset, offset + 2, end, pinfo, tree, st);
         return offset + 2;
     case WMMP_CMD_REGISTER:
         proto_tree_add_item(tree, hf_register_operation, tvb, offset, 1, ENC_BIG_ENDIAN);
@@ -320,7 +332,7 @@ void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 
 /* Classifies the message with the codec (one definition of the profile's class and mismatch rules). */
 static void add_class(tvbuff_t *tvb, int msg_len, int body_end, bool has_digest, packet_info *pinfo,
-                      proto_tree *tree, wmmp_tap_info *tap)
+                      proto_tree *tree, wmmp_tap_info *tap, wmmp_msg_ctx *ctx)
 {
     wmmp_message m;
     memset(&m, 0, sizeof m);
@@ -335,8 +347,90 @@ static void add_class(tvbuff_t *tvb, int msg_len, int body_end, bool has_digest,
     proto_item *pi = proto_tree_add_uint(tree, hf_class, tvb, 10, 1, cls);
     proto_item_set_generated(pi);
     tap->msg_class = cls;
-    if (err == WMMP_ERR_FLAG_CONTENT_MISMATCH)
+    if (err == WMMP_ERR_FLAG_CONTENT_MISMATCH) {
         expert_add_info(pinfo, pi, &ei_flag_mismatch);
+        ctx->malformed = true;
+    }
+}
+
+/* The commands whose Info names the tags of their body. */
+static bool summarises_tags(uint16_t cmd)
+{
+    switch (wmmp_request_of(cmd)) {
+    case WMMP_CMD_CONFIG_GET:
+    case WMMP_CMD_CONFIG_SET:
+    case WMMP_CMD_CONFIG_TRAP:
+    case WMMP_CMD_CONFIG_REQ:
+    case WMMP_CMD_REMOTE_CTRL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void wmmp_info_note_tag(packet_info *pinfo, wmmp_dissect_state *st, uint16_t tag, const char *name, const char *cmd)
+{
+    uint16_t command = st->ctx->command_id;
+    /* the digest, containers (their plaintext is noted instead) and fragments are no configuration */
+    if (!summarises_tags(command) || tag == WMMP_TAG_DIGEST || tag == WMMP_TAG_ENCRYPTED_TLVS ||
+        tag == WMMP_TAG_ENCRYPTED_BODY || tag == WMMP_TAG_FRAGMENT)
+        return;
+    if (cmd && command == WMMP_CMD_REMOTE_CTRL) {
+        if (!st->info_remote_cmd)
+            st->info_remote_cmd = cmd;
+        return;
+    }
+    if (!st->info_tags)
+        st->info_tags = wmem_strbuf_new(pinfo->pool, "");
+    st->info_tag_count++;
+    if (st->info_tags_shown >= WMMP_INFO_MAX_TAGS || wmem_strbuf_get_len(st->info_tags) >= WMMP_INFO_MAX_CHARS)
+        return;
+    if (st->info_tags_shown++ > 0)
+        wmem_strbuf_append_c(st->info_tags, ',');
+    wmem_strbuf_append(st->info_tags, name);
+}
+
+/* "cmd=Reboot", "tags=apn,heartbeat_interval", "rejected=apn" (tags an error ACK lists), after the body. */
+static void append_tags_info(packet_info *pinfo, wmmp_dissect_state *st)
+{
+    if (st->info_remote_cmd) {
+        col_append_fstr(pinfo->cinfo, COL_INFO, " cmd=%s", st->info_remote_cmd);
+        st->info_remote_cmd = NULL;
+    }
+    if (!st->info_tags)
+        return;
+    bool rejected = wmmp_is_ack(st->ctx->command_id) && st->ctx->has_result && st->ctx->result != 0;
+    if (st->info_tags_shown < st->info_tag_count)
+        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s," UTF8_HORIZONTAL_ELLIPSIS " (%u tags)",
+                        rejected ? "rejected" : "tags", wmem_strbuf_get_str(st->info_tags), st->info_tag_count);
+    else
+        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s", rejected ? "rejected" : "tags",
+                        wmem_strbuf_get_str(st->info_tags));
+    st->info_tags = NULL;
+    st->info_tag_count = st->info_tags_shown = 0;
+}
+
+/* What went wrong with the message, at the end of its Info: " [MALFORMED]", " [BAD CRC-16]",
+   " [UNDECRYPTED: why]" (" [BAD DIGEST]" and " [Retransmission]" come before, from their own files). */
+static void append_problems_info(packet_info *pinfo, const wmmp_dissect_state *st)
+{
+    if (st->ctx->malformed)
+        col_append_str(pinfo->cinfo, COL_INFO, " [MALFORMED]");
+    if (st->bad_crc)
+        col_append_str(pinfo->cinfo, COL_INFO, " [BAD CRC-16]");
+    switch (st->undecrypted) {
+    case WMMP_UNDECRYPTED_NO_KEYS:
+        col_append_str(pinfo->cinfo, COL_INFO, " [UNDECRYPTED: wmmp_keys empty]");
+        break;
+    case WMMP_UNDECRYPTED_NO_TERMINAL:
+        col_append_str(pinfo->cinfo, COL_INFO, " [UNDECRYPTED: terminal not in wmmp_keys]");
+        break;
+    case WMMP_UNDECRYPTED_NO_SESSION_KEY:
+        col_append_str(pinfo->cinfo, COL_INFO, " [UNDECRYPTED: session key unknown]");
+        break;
+    default:
+        break;
+    }
 }
 
 static void queue_taps(packet_info *pinfo, wmmp_tap_info *tap, wmmp_dissect_state *st)
@@ -363,7 +457,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     proto_item *ti = proto_tree_add_item(tree, proto_wmmp, tvb, 0, -1, ENC_NA);
     proto_tree *wmmp_tree = proto_item_add_subtree(ti, ett_wmmp);
     if (avail < WMMP_HEADER_LEN || tvb_captured_length(tvb) < WMMP_HEADER_LEN) {
-        col_append_str(pinfo->cinfo, COL_INFO, "Truncated WMMP header");
+        col_append_str(pinfo->cinfo, COL_INFO, "Truncated WMMP header [MALFORMED]");
         proto_tree_add_expert_format(wmmp_tree, pinfo, &ei_truncated_header, tvb, 0, -1,
                                      "Truncated header: %d bytes, 28 needed", avail);
         return avail;
@@ -420,10 +514,12 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     if (total < WMMP_HEADER_LEN) {
         expert_add_info_format(pinfo, len_item, &ei_length_too_small, "Total_Length %u is below the 28-byte header",
                                total);
+        ctx->malformed = true;
         msg_len = WMMP_HEADER_LEN;
     } else if (total > avail) {
         expert_add_info_format(pinfo, len_item, &ei_length_beyond, "Total_Length %u exceeds the %d bytes available",
                                total, avail);
+        ctx->malformed = true;
         msg_len = avail;
     }
     proto_item_set_len(ti, msg_len);
@@ -440,13 +536,14 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
             body_end = msg_len - WMMP_DIGEST_TLV_LEN;
         } else {
             proto_tree_add_expert(wmmp_tree, pinfo, &ei_digest_missing, tvb, 10, 1);
+            ctx->malformed = true;
         }
     }
     st->has_digest = has_digest;
     int body_len = body_end - WMMP_HEADER_LEN;
     ctx->fragment_control = body_len > 0 &&
                             wmmp_is_fragment_control(flag, tvb_get_ptr(tvb, WMMP_HEADER_LEN, body_len), (size_t)body_len);
-    add_class(tvb, msg_len, body_end, has_digest, pinfo, htree, tap);
+    add_class(tvb, msg_len, body_end, has_digest, pinfo, htree, tap, ctx);
     if (ctx->fragment_control) {
         proto_item *pi = proto_tree_add_boolean(wmmp_tree, hf_fragment_control, tvb, WMMP_HEADER_LEN, body_len, true);
         proto_item_set_generated(pi);
@@ -455,6 +552,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     if (body_len > 0) {
         proto_tree *btree = proto_tree_add_subtree(wmmp_tree, tvb, WMMP_HEADER_LEN, body_len, ett_body, NULL, "Body");
         wmmp_dissect_body(tvb, WMMP_HEADER_LEN, body_len, pinfo, btree, st);
+        append_tags_info(pinfo, st);
     }
     if (has_digest)
         wmmp_security_digest(tvb, body_end, msg_len, pinfo, wmmp_tree, st);
@@ -466,6 +564,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     tap->result = ctx->result;
     tap->terminal = ctx->terminal;
     wmmp_track_message(tvb, pinfo, wmmp_tree, ctx, tap);
+    append_problems_info(pinfo, st);
     queue_taps(pinfo, tap, st);
     return msg_len;
 }

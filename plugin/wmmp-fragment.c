@@ -136,6 +136,7 @@ tvbuff_t *wmmp_fragment_dissect(tvbuff_t *tvb, int offset, int len, packet_info 
     if (len < WMMP_FRAGMENT_HEADER_LEN) {
         proto_tree_add_expert_format(tree, pinfo, &ei_fragment_truncated, tvb, offset, len,
                                      "Fragment TLV of %d bytes: its header needs 7", len);
+        st->ctx->malformed = true;
         return NULL;
     }
     wmmp_fragment f;
@@ -154,6 +155,7 @@ tvbuff_t *wmmp_fragment_dissect(tvbuff_t *tvb, int offset, int len, packet_info 
     if (err == WMMP_ERR_FRAGMENT_BAD_NUMBER) {
         expert_add_info_format(pinfo, part_item, &ei_fragment_number, "Part %u of %u is not a valid part number",
                                f.number, f.total);
+        ctx->malformed = true;
         return NULL;
     }
     if (f.operation != WMMP_FRAGMENT_OP_DATA) {
@@ -175,6 +177,7 @@ tvbuff_t *wmmp_fragment_dissect(tvbuff_t *tvb, int offset, int len, packet_info 
         expert_add_info_format(pinfo, part_item, &ei_fragment_nested,
                                "Fragment TLV (transfer %u, part %u/%u) inside a reassembled body: not reassembled "
                                "again", f.transaction_id, f.number, f.total);
+        ctx->malformed = true;
         return NULL;
     }
     /* One transfer per sender, command and transaction ID. */

@@ -336,13 +336,22 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     }
 }
 
+/* A Malformed expert item in the record: the WMMP message that carries it says so in Info. */
+static void mark_malformed(wmmp_msg_ctx *ctx)
+{
+    if (ctx)
+        ctx->malformed = true;
+}
+
 /* The TLVs from offset to the end of the record. */
-static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, ht_summary *sum)
+static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, ht_summary *sum,
+                         wmmp_msg_ctx *ctx)
 {
     int left;
     while ((left = tvb_captured_length_remaining(tvb, offset)) > 0) {
         if (left < WMMP_TLV_HEADER_LEN) {
             proto_tree_add_expert(tree, pinfo, &ei_tlv_truncated, tvb, offset, left);
+            mark_malformed(ctx);
             return;
         }
         uint16_t tag = tvb_get_ntohs(tvb, offset);
@@ -365,6 +374,7 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
                                    left - WMMP_TLV_HEADER_LEN);
             if (left > WMMP_TLV_HEADER_LEN)
                 proto_tree_add_item(tt, hf_value, tvb, voff, left - WMMP_TLV_HEADER_LEN, ENC_NA);
+            mark_malformed(ctx);
             return;
         }
         if (!name) {
@@ -375,6 +385,7 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
             /* The length still frames the TLV, so the next one is found and dissection goes on. */
             expert_add_info_format(pinfo, len_item, &ei_bad_length, "%s with a %u-byte value: its layout needs %s",
                                    name, len, rule);
+            mark_malformed(ctx);
             if (len > 0)
                 proto_tree_add_item(tt, hf_value, tvb, voff, len, ENC_NA);
         } else {
@@ -446,7 +457,7 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
 
 static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    const wmmp_msg_ctx *ctx = (const wmmp_msg_ctx *)data; /* may be NULL (Decode As from elsewhere) */
+    wmmp_msg_ctx *ctx = (wmmp_msg_ctx *)data; /* may be NULL (Decode As from elsewhere) */
     int len = (int)tvb_captured_length(tvb);
     proto_item *ti = proto_tree_add_item(tree, proto_wmmp_health, tvb, 0, -1, ENC_NA);
     proto_tree *ht = proto_item_add_subtree(ti, ett_health);
@@ -456,6 +467,7 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
     /* Decode As can hand us anything: say what is wrong rather than guess at a layout. */
     if (len < WMMP_HEALTH_HEADER_LEN) {
         proto_tree_add_expert(ht, pinfo, &ei_too_short, tvb, 0, len);
+        mark_malformed(ctx);
         return len;
     }
     memset(&sum, 0, sizeof sum);
@@ -474,7 +486,7 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
         return len;
     }
 
-    dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum);
+    dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum, ctx);
 
     const char *summary = summary_str(pinfo->pool, &sum);
     if (ctx && ctx->terminal && ctx->terminal[0])

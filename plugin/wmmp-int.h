@@ -79,6 +79,8 @@ typedef struct {
     uint16_t fragment_transaction, fragment_total, fragment_number;
     bool has_result;
     uint8_t result;
+    bool malformed;        /* an expert item of group Malformed was raised for this message (also by a
+                              user-data sub-dissector): " [MALFORMED]" in Info */
 } wmmp_msg_ctx;
 
 /* packet-wmmp.c */
@@ -127,6 +129,14 @@ extern const value_string wmmp_digest_status_vals[];
 /* Tag names of the dictionary, built at registration (tag lists and wmmp.tlv.tag). */
 extern value_string *wmmp_tag_vals;
 
+/* Why a container could not be decrypted (the first reason of a message goes into Info). */
+typedef enum {
+    WMMP_UNDECRYPTED_NONE = 0,
+    WMMP_UNDECRYPTED_NO_KEYS,        /* the wmmp_keys table is empty */
+    WMMP_UNDECRYPTED_NO_TERMINAL,    /* no wmmp_keys entry for the message's terminal */
+    WMMP_UNDECRYPTED_NO_SESSION_KEY  /* the terminal's session key was not seen (no decryptable LOGIN_ACK) */
+} wmmp_undecrypted;
+
 /* wmmp.digest.status */
 enum { WMMP_DIGEST_UNVERIFIED = 0, WMMP_DIGEST_GOOD = 1, WMMP_DIGEST_BAD = 2 };
 
@@ -144,6 +154,13 @@ typedef struct {
     wmmp_eo_info *eo;         /* DOWNLOAD_INFO / FILE_REQ_ACK details for Export Objects, or NULL */
     bool eo_refused;      /* the FILE_REQ_ACK block is over the Export Objects cap: not queued */
     proto_item *wmmp_item;    /* the protocol item, for the summary */
+    /* Info column, appended once the message is dissected */
+    bool bad_crc;             /* " [BAD CRC-16]" */
+    wmmp_undecrypted undecrypted; /* " [UNDECRYPTED: why]" */
+    wmem_strbuf_t *info_tags; /* CONFIG_* / REMOTE_CTRL: the body's tags ("tags=" or "rejected="), NULL else */
+    unsigned info_tag_count;  /* tags of the body */
+    unsigned info_tags_shown; /* of which named in info_tags */
+    const char *info_remote_cmd; /* REMOTE_CTRL: the 0x4001 command's name */
 } wmmp_dissect_state;
 
 /* packet-wmmp.c */
@@ -154,6 +171,10 @@ void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
 void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st);
 /* The user's port preferences, for guessing who sent a message. */
 bool wmmp_sent_to_platform(packet_info *pinfo);
+/* Notes one TLV of the body for the Info summary of CONFIG_* and REMOTE_CTRL messages (name: its short
+   name, e.g. the filter name "apn"; cmd: for 0x4001, the command's name, else NULL). */
+void wmmp_info_note_tag(packet_info *pinfo, wmmp_dissect_state *st, uint16_t tag, const char *name,
+                        const char *cmd);
 
 /* wmmp-tlv.c */
 extern int wmmp_pref_dialect; /* wmmp_dialect */
@@ -166,6 +187,8 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
 
 /* wmmp-security.c */
 void wmmp_security_register(module_t *module);
+/* Whether the wmmp_keys table holds no usable entry (expert items then say how to add keys). */
+bool wmmp_security_no_keys(void);
 /* Verifies the digest TLV at tvb[offset, offset + 20) of the len-byte message tvb[0, len). */
 void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
                           wmmp_dissect_state *st);

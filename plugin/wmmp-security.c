@@ -13,6 +13,7 @@
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
 #include <epan/uat.h>
+#include <wsutil/utf8_entities.h>
 
 #include "wmmp-int.h"
 #include "wmmp_header.h"
@@ -194,6 +195,22 @@ static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
     return wmmp_keyring_find_serial(&keyring, st->serial);
 }
 
+bool wmmp_security_no_keys(void)
+{
+    return keyring.count == 0;
+}
+
+/* What an item says when the terminal has no keys: with an empty table, how to add keys at all. */
+#define NO_KEYS_TABLE_MSG "No wmmp_keys entries: add your keys (Edit " UTF8_RIGHTWARDS_ARROW " Preferences " \
+    UTF8_RIGHTWARDS_ARROW " Protocols " UTF8_RIGHTWARDS_ARROW " WMMP, or -o uat:wmmp_keys:...)"
+
+static const char *no_keys_msg(packet_info *pinfo, const wmmp_dissect_state *st)
+{
+    if (wmmp_security_no_keys())
+        return NO_KEYS_TABLE_MSG;
+    return wmem_strdup_printf(pinfo->pool, "No keys for terminal %s in the wmmp_keys table", st->ctx->terminal);
+}
+
 void wmmp_security_login_ack(packet_info *pinfo, wmmp_dissect_state *st, uint8_t result, uint32_t timestamp)
 {
     if (PINFO_FD_VISITED(pinfo) || (result != 0 && result != 1))
@@ -252,8 +269,7 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
         pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN, WMMP_DIGEST_UNVERIFIED);
         proto_item_set_generated(pi);
         if (!keys)
-            expert_add_info_format(pinfo, pi, &ei_no_keys, "No keys for terminal %s in the wmmp_keys table",
-                                   st->ctx->terminal);
+            expert_add_info_format(pinfo, pi, &ei_no_keys, "%s", no_keys_msg(pinfo, st));
         else
             expert_add_info(pinfo, pi, &ei_no_timestamp);
         return;
@@ -286,6 +302,13 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
 
 /* ---- decryption ---- */
 
+/* The first reason a container of the message stayed encrypted (for its Info). */
+static void note_undecrypted(wmmp_dissect_state *st, wmmp_undecrypted why)
+{
+    if (st->undecrypted == WMMP_UNDECRYPTED_NONE)
+        st->undecrypted = why;
+}
+
 tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag, packet_info *pinfo,
                                 proto_tree *tree, wmmp_dissect_state *st)
 {
@@ -297,18 +320,26 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
     if (len % 8 != 0) {
         proto_tree_add_expert_format(tree, pinfo, &ei_cipher_length, tvb, offset, len,
                                      "Ciphertext length %d is not a multiple of 8", len);
+        st->ctx->malformed = true;
         return NULL;
     }
     if (tag == WMMP_TAG_ENCRYPTED_BODY) {
         if (!snap.have_session_key) {
-            proto_tree_add_expert(tree, pinfo, &ei_no_session_key, tvb, offset, len);
+            /* The session key comes in the LOGIN_ACK under the base key: without keys, that is the reason. */
+            if (!keys) {
+                proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len, "%s", no_keys_msg(pinfo, st));
+                note_undecrypted(st, wmmp_security_no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
+            } else {
+                proto_tree_add_expert(tree, pinfo, &ei_no_session_key, tvb, offset, len);
+                note_undecrypted(st, WMMP_UNDECRYPTED_NO_SESSION_KEY);
+            }
             return NULL;
         }
         key = snap.session_key;
     } else {
         if (!keys) {
-            proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len,
-                                         "No keys for terminal %s in the wmmp_keys table", st->ctx->terminal);
+            proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len, "%s", no_keys_msg(pinfo, st));
+            note_undecrypted(st, wmmp_security_no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
             return NULL;
         }
         key = keys->base_key; /* first 16 bytes: K1 | K2 */

@@ -41,6 +41,7 @@ static expert_field ei_tlv_bad_length = EI_INIT;
 static expert_field ei_tlv_unknown = EI_INIT;
 static expert_field ei_tlv_depth = EI_INIT;
 static expert_field ei_tlv_empty = EI_INIT;
+static expert_field ei_apn_dialect = EI_INIT;
 
 /* Field ids of the dictionary, indexed like wmmp_tag_table(); tags of one meaning share one id. */
 static int *tag_fields;
@@ -261,6 +262,7 @@ static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len
 {
     if (st->depth >= WMMP_MAX_DEPTH) {
         expert_add_info(pinfo, tlv_item, &ei_tlv_depth);
+        st->ctx->malformed = true;
         return;
     }
     tvbuff_t *plain = wmmp_security_decrypt(tvb, offset, len, tag, pinfo, tlv_tree, st);
@@ -327,9 +329,11 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
     case WMMP_VT_TAG_LIST:
         for (int i = 0; i + 2 <= len; i += 2)
             proto_tree_add_item(tree, hf, tvb, offset + i, 2, ENC_BIG_ENDIAN);
-        if (len % 2)
+        if (len % 2) {
             proto_tree_add_expert_format(tree, pinfo, &ei_tlv_bad_length, tvb, offset + len - 1, 1,
                                          "A tag list has an odd length (%u)", len);
+            st->ctx->malformed = true;
+        }
         proto_item_append_text(tlv_item, ": %u tags", len / 2);
         break;
     case WMMP_VT_FRAGMENT: {
@@ -338,6 +342,7 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
         if (whole) {
             if (st->depth >= WMMP_MAX_DEPTH) {
                 expert_add_info(pinfo, tlv_item, &ei_tlv_depth);
+                st->ctx->malformed = true;
                 break;
             }
             /* Wireshark's own recursion bound (gui.max_tree_depth) on top of ours. */
@@ -394,6 +399,52 @@ static const char *tag_name(uint16_t tag, const user_tag_info **user, const wmmp
     return *user ? (*user)->name : *info ? (*info)->name : "Unknown";
 }
 
+/* An APN is labels of letters, digits and hyphens separated by dots (3GPP TS 23.003; "_" is seen too). */
+static bool looks_like_apn(tvbuff_t *tvb, int offset, uint16_t len)
+{
+    if (len < 2) /* no APN is one character long; the paper's signal level is one byte */
+        return false;
+    for (int i = 0; i < len; i++) {
+        uint8_t c = tvb_get_uint8(tvb, offset + i);
+        if (!g_ascii_isalnum(c) && c != '.' && c != '-' && c != '_')
+            return false;
+    }
+    return true;
+}
+
+/* Tag 0x0002 read as the APN (WMMP 3.0 dialect) whose value is no APN: most likely the seed paper's signal
+   level, so say which preference reads it as that. */
+static void check_apn(tvbuff_t *tvb, int offset, uint16_t len, packet_info *pinfo, proto_item *tlv_item)
+{
+    if (len == 0 || looks_like_apn(tvb, offset, len))
+        return;
+    uint8_t v = tvb_get_uint8(tvb, offset);
+    if (len == 1 && (v <= 31 || v == 99)) {
+        char csq[ITEM_LABEL_LENGTH];
+        format_csq(csq, v);
+        expert_add_info_format(pinfo, tlv_item, &ei_apn_dialect,
+                               "Tag 0x0002 holds the single byte %u, not an APN: in the seed paper's dialect it is "
+                               "the signal level, CSQ %s; decode with the preference wmmp.dialect: paper", v, csq);
+    } else {
+        expert_add_info_format(pinfo, tlv_item, &ei_apn_dialect,
+                               "Tag 0x0002 (%u bytes) does not look like an APN: if the terminal speaks the seed "
+                               "paper's dialect (0x0002 = signal level), decode with the preference wmmp.dialect: "
+                               "paper", len);
+    }
+}
+
+/* The TLV's name for the Info summary of CONFIG_* and REMOTE_CTRL: the filter name of a dictionary tag
+   ("apn"), the name a user gave, else the tag number; for 0x4001 also the command. */
+static void note_info_tag(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
+                          wmmp_dissect_state *st, const user_tag_info *user, const wmmp_tag_info *info)
+{
+    const char *name = user ? user->name : info ? info->field : wmem_strdup_printf(pinfo->pool, "0x%04x", tag);
+    const char *cmd = NULL;
+    if (!user && tag == WMMP_TAG_REMOTE_CTRL_CMD && len == 1)
+        cmd = val_to_str_const(tvb_get_uint8(tvb, offset), wmmp_remote_cmd_vals, "Unknown");
+    wmmp_info_note_tag(pinfo, st, tag, name, cmd);
+}
+
 /* One TLV whose value lies in the buffer; its item is labelled, tag and length items are in tree. */
 static void dissect_value(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
                           proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st, const user_tag_info *user,
@@ -420,11 +471,14 @@ static void dissect_value(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len,
     if (width > 0 && len != width) {
         expert_add_info_format(pinfo, tlv_item, &ei_tlv_bad_length, "%s must be %u bytes long, not %u", name,
                                width, len);
+        st->ctx->malformed = true;
         proto_tree_add_item(tree, hf_tlv_value, tvb, offset, len, ENC_NA);
         return;
     }
     dissect_typed(tvb, offset, len, type, hf, tag, pinfo, tree, tlv_item, st);
     note_download_info(tvb, offset, tag, len, pinfo, st);
+    if (!user && info->tag == WMMP_TAG_APN && info->type == WMMP_VT_STRING)
+        check_apn(tvb, offset, len, pinfo, tlv_item);
 }
 
 void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
@@ -436,6 +490,7 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
         if (left < 4) {
             proto_tree_add_expert_format(tree, pinfo, &ei_tlv_truncated, tvb, offset, left,
                                          "%d trailing bytes cannot hold a TLV header", left);
+            st->ctx->malformed = true;
             return;
         }
         uint16_t tag = tvb_get_ntohs(tvb, offset);
@@ -457,9 +512,11 @@ void wmmp_dissect_tlvs(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
                 proto_tree_add_item(tlv_tree, hf_tlv_value, tvb, offset + 4, left - 4, ENC_NA);
             expert_add_info_format(pinfo, len_item, &ei_tlv_overrun, "Length %u runs past the end (%d bytes left)",
                                    vlen, left - 4);
+            st->ctx->malformed = true;
             return;
         }
         dissect_value(tvb, offset + 4, tag, vlen, pinfo, tlv_tree, tlv_item, st, user, info, name);
+        note_info_tag(tvb, offset + 4, tag, vlen, pinfo, st, user, info);
         offset += 4 + vlen;
     }
 }
@@ -573,6 +630,9 @@ void wmmp_tlv_register(module_t *module)
                            EXPFILL } },
         { &ei_tlv_empty, { "wmmp.tlv.empty", PI_PROTOCOL, PI_WARN, "TLV without the value its tag needs",
                            EXPFILL } },
+        { &ei_apn_dialect, { "wmmp.apn.dialect_hint", PI_PROTOCOL, PI_NOTE,
+                             "Tag 0x0002 does not look like an APN: the seed paper's dialect? (preference "
+                             "wmmp.dialect: paper)", EXPFILL } },
     };
     static const enum_val_t dialects[] = {
         { "wmmp3", "WMMP 3.0 (0x0002 is the APN)", WMMP_DIALECT_WMMP3 },
