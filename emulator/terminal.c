@@ -1001,11 +1001,12 @@ static void do_login(terminal *t)
         attempt_failed(t);
 }
 
-/* LOGIN_ACK TLVs: the session key (0xE040) and the heartbeat interval (0x4004). */
-static void apply_login_tlvs(terminal *t, wmmp_reader *r)
+/* LOGIN_ACK TLVs: the session key (0xE040) and the heartbeat interval (0x4004). 1 when a key came. */
+static int apply_login_tlvs(terminal *t, wmmp_reader *r)
 {
     wmmp_tlv tlv;
     uint16_t hb;
+    int keyed = 0;
     while (wmmp_tlv_next(r, &tlv) == WMMP_OK) {
         if (tlv.tag == WMMP_TAG_HEARTBEAT_INTERVAL && wmmp_tlv_u16(&tlv, &hb) == WMMP_OK && hb > 0) {
             t->heartbeat_ms = (emu_ms)hb * 1000;
@@ -1015,6 +1016,7 @@ static void apply_login_tlvs(terminal *t, wmmp_reader *r)
             wmmp_err e = wmmp_session_key_from_e040(tlv.value, tlv.length, t->keys.base_key, key, &expiry);
             if (e == WMMP_OK) {
                 wmmp_link_set_session_key(t->link, key);
+                keyed = 1;
                 tlog(t, EMU_LOG_INFO, "session key received (expiry %u)", (unsigned)expiry);
             } else {
                 tlog(t, EMU_LOG_WARN, "no session key in the LOGIN_ACK's 0xE040: %s", wmmp_strerror(e));
@@ -1022,6 +1024,7 @@ static void apply_login_tlvs(terminal *t, wmmp_reader *r)
             memset(key, 0, sizeof key);
         }
     }
+    return keyed;
 }
 
 static void session_begin(terminal *t, const wmmp_rx *rx, const wmmp_login_ack *a, wmmp_reader *r)
@@ -1030,7 +1033,9 @@ static void session_begin(terminal *t, const wmmp_rx *rx, const wmmp_login_ack *
     t->peer_signs = rx->has_digest;
     if (t->security != WMMP_SEC_PLAIN && !rx->has_digest)
         tlog(t, EMU_LOG_WARN, "the platform does not sign its messages");
-    apply_login_tlvs(t, r);
+    if (!apply_login_tlvs(t, r) && t->security >= WMMP_SEC_ENCRYPTED)
+        tlog(t, EMU_LOG_WARN, "the platform delivered no session key (security %s asked): this session is "
+             "signed, not encrypted", wmmp_security_level_name(t->security));
     t->state = ST_ONLINE;
     t->class_logged = 0;
     t->stats.logins++;
