@@ -71,7 +71,8 @@ for tool in wireshark xvfb-run xauth xdotool tshark python3; do
 done
 
 # --- build and capture --------------------------------------------------------------------------------
-if ! compgen -G "$build/wireshark-plugins/*/epan/wmmp.so" >/dev/null || ( -z $capture && ! -x $build/emulator/wmmp-emulate ) ]]; then
+if ! compgen -G "$build/wireshark-plugins/*/epan/wmmp.so" >/dev/null ||
+   [[ -z $capture && ! -x $build/emulator/wmmp-emulate ]]; then
   echo "== building $build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j"$(nproc)" >/dev/null
