@@ -130,7 +130,6 @@ fi
 tmp=$(mktemp -d /tmp/wmmp-tshark.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp -R "$plugins" "$tmp/plugins"
-make_profile "$tmp/profile"
 mkdir "$tmp/home"
 
 # tshark opens a few files relative to its working folder (IOR.txt): stay in the caller's folder when
@@ -152,6 +151,9 @@ while [[ $# -gt 0 ]]; do
   opt= val= has_val=0
   case $a in
     --) args+=(--); filter_words+=("$@"); break ;;
+    -k) # the wrapper's own (tshark has no -k), also after tshark's options
+      [[ $# -ge 1 && -r $1 ]] || { echo "wmmp-tshark: cannot read the keys file ${1:-}" >&2; exit 2; }
+      keys=$1; shift; continue ;;
     --*=*) opt=${a%%=*} val=${a#*=} has_val=1 ;;
     --read-file|--interface|--autostop|--ring-buffer|--buffer-size|--snapshot-length|--linktype|\
     --time-stamp-type|--export-objects|--display-filter|--read-filter|--capture-comment|--enable-protocol|\
@@ -219,6 +221,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+make_profile "$tmp/profile"
 if [[ $list -eq 1 ]]; then
   exec dumpcap "${cap[@]}"
 fi

@@ -303,7 +303,7 @@ CHECKS = [
     ("same capture", r"--pcap\s+\S+.*#\s*=\s*captures/", check_same_capture),
     ("plots", r"wmmp-plot\.sh .*-o ", check_plots),
     ("records stored", r"^sqlite3 .*wmmp\.db", check_records(10)),
-    ("emulator decode", r"wmmp-tshark\.sh -r /tmp/t\.pcap", check_contains("TRANSPARENT_DATA", "LOGOUT_ACK",
+    ("emulator decode", r"wmmp-tshark\.sh .*-r /tmp/t\.pcap", check_contains("TRANSPARENT_DATA", "LOGOUT_ACK",
                                                                         absent=("BAD DIGEST",))),
     ("load mode", r"--load 10000", check_load),
     ("deb", r"cpack -G DEB", check_deb),
@@ -366,7 +366,8 @@ def run_block(ctx, block, results, only):
         cmds.append((where, text))
     if not cmds:
         return
-    tmp = os.path.join(ctx.tmp, "t")
+    ctx.nblock = getattr(ctx, "nblock", 0) + 1
+    tmp = os.path.join(ctx.tmp, "t%d" % ctx.nblock)  # each block its own /tmp
     os.makedirs(tmp, exist_ok=True)
     script = ["W=%s; T=%s" % (shq(ctx.root), shq(tmp)),
               'tshark() { "$W/scripts/wmmp-tshark.sh" -B "$W/build/release" "$@"; }',
