@@ -312,6 +312,140 @@ class Offline(E2E):
                     self.assertTrue(wmmp_commands(pcap))
 
 
+def project_version():
+    with open(os.path.join(CONFIG.source_dir, "CMakeLists.txt")) as f:
+        return re.search(r"project\(wmmp VERSION ([0-9.]+)", f.read()).group(1)
+
+
+class NewUser(E2E):
+    """What a new user meets first (issue 14): -h and --version, the documented figure 4 command, the
+    example keys file, a terminal started from another folder, a terminal with no platform to talk to."""
+
+    def test_help_and_version(self):
+        version = project_version()
+        for prog in (CONFIG.platform, CONFIG.terminal, CONFIG.emulate):
+            name = os.path.basename(prog)
+            for opt in ("-h", "--help"):
+                p = run([prog, opt])
+                self.assertEqual(p.returncode, 0, "%s %s: %s" % (name, opt, text(p)))
+                self.assertIn("Usage: " + name, p.stdout.decode())
+                self.assertIn("-h, --help", p.stdout.decode())
+                self.assertIn("--version", p.stdout.decode())
+                self.assertIn("Exit status:", p.stdout.decode())
+                self.assertEqual(p.stderr, b"")
+            p = run([prog, "--version"])
+            self.assertEqual(p.returncode, 0, text(p))
+            self.assertEqual(p.stdout.decode().splitlines()[0], "%s (WMMP tools) %s" % (name, version))
+            p = run([prog, "-x"])
+            self.assertEqual(p.returncode, 2, text(p))
+            self.assertIn("-x", p.stderr.decode())
+
+    def test_figure4_as_documented(self):
+        """README.md, docs/EMULATOR.md and --help show how captures/figure4.pcap is made: it is."""
+        ref = os.path.join(CONFIG.source_dir, "captures", "figure4.pcap")
+        out = os.path.join(self.tmp, "figure4.pcap")
+        p = run([CONFIG.emulate, "--scenario", "figure4", "--seed", "7", "--keys", CONFIG.keys, "--pcap", out])
+        self.assertEqual(p.returncode, 0, text(p))
+        self.assertEqual(open(out, "rb").read(), open(ref, "rb").read(), "not captures/figure4.pcap")
+        helptext = run([CONFIG.emulate, "--help"]).stdout.decode()
+        line = [l.strip() for l in helptext.splitlines() if "--scenario figure4" in l]
+        self.assertTrue(line, helptext)
+        args = line[0].split()[1:]
+        args = [a.replace("captures/wmmp-keys.txt", CONFIG.keys).replace("/tmp/figure4.pcap", out) for a in args]
+        os.unlink(out)
+        p = run([CONFIG.emulate] + args)
+        self.assertEqual(p.returncode, 0, text(p))
+        self.assertEqual(open(out, "rb").read(), open(ref, "rb").read(), "--help's example: " + line[0])
+
+    def test_example_keys_no_warning(self):
+        """The public example keys (marked so) give no mode warning; a keys file without the mark does."""
+        example = os.path.join(self.tmp, "example-keys.txt")
+        real = os.path.join(self.tmp, "real-keys.txt")
+        with open(CONFIG.keys) as f:
+            content = f.read()
+        self.assertIn("# example keys: public, not secret", content)
+        with open(example, "w") as f:
+            f.write(content)
+        with open(real, "w") as f:
+            f.write("".join(l for l in content.splitlines(True) if "example keys" not in l))
+        for path, warned in ((example, False), (real, True)):
+            os.chmod(path, 0o644)
+            p = testlib.Platform(CONFIG.platform, self.tmp, path, name="p-" + os.path.basename(path))
+            p.stop()
+            self.assertEqual("warning: keys file" in p.stderr(), warned, p.stderr())
+            t = run([CONFIG.terminal, "--keys", path, "--platform", p.address(), "--records", "0",
+                     "--spool", os.path.join(self.tmp, "s"), "--response-timeout-ms", "50", "--retries", "0",
+                     "--login-attempts", "1"])
+            self.assertEqual("warning: keys file" in t.stderr.decode(), warned, text(t))
+
+    def test_spool_survives_folder_change(self):
+        """No --spool: the spool (and its next record ID) is under $XDG_STATE_HOME/wmmp, not the current
+        folder, so a second run from another folder goes on with the next record IDs."""
+        p = self.start_platform()
+        state = os.path.join(self.tmp, "state")
+        env = dict(os.environ, XDG_STATE_HOME=state, HOME=os.path.join(self.tmp, "home"))
+        outs = []
+        for folder in ("a", "b"):
+            cwd = os.path.join(self.tmp, folder)
+            os.mkdir(cwd)
+            t = subprocess.run([CONFIG.terminal, "--platform", p.address(), "--keys", CONFIG.keys, "--records", "2"]
+                               + FAST_TERMINAL, capture_output=True, timeout=100, cwd=cwd, env=env)
+            outs.append(text(t))
+            self.assertEqual(t.returncode, 0, text(t))
+            self.assertEqual(os.listdir(cwd), [], "the terminal wrote into the current folder")
+        self.assertEqual(p.stop(), 0)
+        self.assertTrue(os.path.isfile(os.path.join(state, "wmmp", "spool-" + SERIAL, "state")))
+        self.assertExactlyOnce(p.db, 4)
+        # without XDG_STATE_HOME: ~/.local/state/wmmp
+        env.pop("XDG_STATE_HOME")
+        p = self.start_platform()
+        t = subprocess.run([CONFIG.terminal, "--platform", p.address(), "--keys", CONFIG.keys, "--records", "1"]
+                           + FAST_TERMINAL, capture_output=True, timeout=100, cwd=self.tmp, env=env)
+        self.assertEqual(p.stop(), 0)
+        self.assertEqual(t.returncode, 0, text(t))
+        self.assertTrue(os.path.isfile(os.path.join(env["HOME"], ".local", "state", "wmmp", "spool-" + SERIAL,
+                                                    "state")))
+
+    def test_reused_record_ids_reported(self):
+        """Two spools of one terminal reuse record IDs: the platform says so (its log, result 8 to the
+        terminal), the terminal logs it and sends the record again under a new ID; nothing lost, nothing
+        stored twice."""
+        p = self.start_platform()
+        for spool in ("s1", "s2"):
+            time.sleep(1.1)  # a new spool knows no earlier LOGIN: its LOGIN's System time must be newer
+            t = run([CONFIG.terminal, "--platform", p.address(), "--keys", CONFIG.keys, "--records", "2", "--spool",
+                     os.path.join(self.tmp, spool)] + FAST_TERMINAL)
+            self.assertEqual(t.returncode, 0, text(t))
+        self.assertEqual(p.stop(), 0)
+        self.assertIn("record 1 already stored by the platform", t.stderr.decode())
+        self.assertIn("already stored", p.stderr())
+        self.assertExactlyOnce(p.db, 4)
+
+    def test_no_platform_not_silent(self):
+        """Nobody listening: the terminal says so on stderr at once (ICMP port unreachable) and after each
+        unanswered LOGIN, without --verbose, and names what it does next."""
+        port = free_port(socket.SOCK_DGRAM)
+        cmd = [CONFIG.terminal, "--platform", "127.0.0.1:%d" % port, "--keys", CONFIG.keys, "--records", "1",
+               "--spool", os.path.join(self.tmp, "s")]
+        t = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(2)
+        finally:
+            t.send_signal(signal.SIGINT)
+            t.send_signal(signal.SIGINT)
+            out, err = t.communicate(timeout=30)
+        err = err.decode()
+        self.assertIn("127.0.0.1:%d" % port, err)
+        self.assertIn("refused", err)
+        t = run(cmd + ["--response-timeout-ms", "100", "--retries", "1", "--login-attempts", "2",
+                       "--backoff-ms", "100"])
+        self.assertEqual(t.returncode, 4, text(t))
+        err = t.stderr.decode()
+        self.assertRegex(err, r"no answer from 127\.0\.0\.1:%d to LOGIN \(2 tries, 0\.1 s each\); retrying in "
+                         % port)
+        self.assertIn("giving up", err)
+
+
 class Load(E2E):
     def test_load(self):
         n, records = 300, 2
@@ -370,7 +504,7 @@ class Tshark(E2E):
 
     def test_emulate_figure4(self):
         pcap = os.path.join(self.tmp, "figure4.pcap")
-        p = run([CONFIG.emulate, "--scenario", "figure4", "--seed", "7", "--pcap", pcap])
+        p = run([CONFIG.emulate, "--scenario", "figure4", "--seed", "7", "--security", "digest", "--pcap", pcap])
         self.assertEqual(p.returncode, 0, text(p))
         rows = self.tshark(pcap, ["wmmp.command", "wmmp.digest.status"])
         self.assertEqual([int(r[0], 0) for r in rows],
