@@ -93,7 +93,7 @@ CAPTURES = [
             "unanswered LOGINs", emulate("failure", 1)),
     Capture("wrap.pcap", "Sequence_IDs 0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFF, 0, 1, ...", emulate("wrap", 1)),
     Capture("paper-dialect.pcap", "figure 4 in the seed paper's dialect: signal level as tag 0x0002 "
-            "(decode with wmmp.dialect: paper)", emulate("figure4", 7, "--dialect", "paper"),
+            "(decode with wmmp.dialect: paper)", emulate("figure4", 7, "--security", "digest", "--dialect", "paper"),
             tshark_args=["-o", "wmmp.dialect:paper"]),
     Capture("panel.pcap", "one health record with every vital, a 0.5 s ECG, all 14 lab analytes (flags normal, "
             "low, high, critical) and a reminder of each level", emulate("panel", 1)),

@@ -15,6 +15,9 @@ target_sources(wmmp_emu PRIVATE
   drv_timerq.c
 )
 
+# --version prints the project's one version number (project(wmmp VERSION ...) in the top CMakeLists.txt)
+set_property(SOURCE drv_cli.c APPEND PROPERTY COMPILE_DEFINITIONS WMMP_VERSION="${PROJECT_VERSION}")
+
 add_executable(wmmp-platform wmmp_platform_main.c)
 target_link_libraries(wmmp-platform PRIVATE wmmp_emu)
 

@@ -24,6 +24,12 @@ int drv_cli_next(const char *prog, int argc, char **argv, int *pos, const drv_op
     if (*pos >= argc)
         return -1;
     a = argv[(*pos)++];
+    if (!strcmp(a, "-h")) /* the one short option, as GOption programs have it */
+        a = "--help";
+    else if (a[0] == '-' && a[1] != '-' && a[1] != '\0') {
+        drv_cli_error(prog, "unknown option %s", a);
+        return -2;
+    }
     if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
         drv_cli_error(prog, "unexpected argument '%s'", a);
         return -2;
@@ -60,11 +66,17 @@ void drv_cli_help(FILE *out, const char *usage, const drv_opt *opts, const char 
     fprintf(out, "%s\nOptions:\n", usage);
     for (int i = 0; opts[i].name; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+        snprintf(left, sizeof left, "%s--%s%s%s", strcmp(opts[i].name, "help") ? "" : "-h, ", opts[i].name,
+                 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
         fprintf(out, "  %-26s %s\n", left, opts[i].help);
     }
     if (examples)
         fprintf(out, "\nExamples:\n%s", examples);
+}
+
+void drv_cli_version(FILE *out, const char *prog)
+{
+    fprintf(out, "%s (WMMP tools) %s\n", prog, WMMP_VERSION);
 }
 
 int drv_cli_u64(const char *prog, const char *opt, const char *s, uint64_t max, uint64_t *out)
@@ -156,12 +168,30 @@ int drv_cli_hostport(const char *prog, const char *opt, const char *s, char *hos
     return 0;
 }
 
+/* A comment line of the file's leading comments is DRV_EXAMPLE_KEYS_MARK. */
+static int marked_example(const char *path)
+{
+    char line[512];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f) && line[0] == '#') {
+        line[strcspn(line, "\r\n")] = '\0';
+        found = !strcmp(line, DRV_EXAMPLE_KEYS_MARK);
+    }
+    fclose(f);
+    return found;
+}
+
 int drv_cli_warn_keys_mode(const char *prog, const char *path)
 {
     struct stat st;
     const char *who;
     if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_IRWXG | S_IRWXO)))
         return 0;
+    if (marked_example(path))
+        return 0; /* published keys: nothing to protect */
     who = (st.st_mode & S_IRWXG) && (st.st_mode & S_IRWXO) ? "group and others"
           : (st.st_mode & S_IRWXG)                          ? "group"
                                                             : "others";

@@ -23,11 +23,14 @@ typedef struct {
 
 /*
  * Next option from argv[*pos] on: its index in opts (the table ends with a NULL name), *value its argument
- * (--name VALUE or --name=VALUE). -1 at the end; -2 after printing a one-line error.
+ * (--name VALUE or --name=VALUE); "-h" is "--help". -1 at the end; -2 after printing a one-line error.
  */
 int drv_cli_next(const char *prog, int argc, char **argv, int *pos, const drv_opt *opts, const char **value);
 
+/* The table's "help" option is shown as "-h, --help" (drv_cli_next() takes -h for it). */
 void drv_cli_help(FILE *out, const char *usage, const drv_opt *opts, const char *examples);
+/* "PROG (WMMP tools) VERSION": the project's version (CMake project(wmmp VERSION ...)). */
+void drv_cli_version(FILE *out, const char *prog);
 
 /* Prints "PROG: MESSAGE (try PROG --help)" to stderr. */
 void drv_cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -46,8 +49,10 @@ const char *drv_cli_security_name(wmmp_security_level l);
 /*
  * The keys file holds passwords and base keys: when group or others may read or write it, prints one
  * warning line "PROG: warning: keys file F is readable by group/others (mode 0644); chmod 600 F" to stderr
- * and returns 1; else 0 (also when it cannot be checked).
+ * and returns 1; else 0 (also when it cannot be checked, and for a file of public example keys: one whose
+ * leading comment lines include DRV_EXAMPLE_KEYS_MARK, as captures/wmmp-keys.txt does).
  */
+#define DRV_EXAMPLE_KEYS_MARK "# example keys: public, not secret"
 int drv_cli_warn_keys_mode(const char *prog, const char *path);
 
 #endif

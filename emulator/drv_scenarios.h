@@ -50,6 +50,7 @@ struct drv_scenario {
     emu_ms heartbeat_ms, record_interval_ms;
     unsigned ecg_seconds;
     double loss;                /* default --loss */
+    int plain;                  /* default --security plain (figure 4: common messages); else digest */
     int needs_firmware;
     int expected_exit;          /* the terminal's exit code this scenario must end with */
     /* the terminal's link and login timing (0: defaults) */

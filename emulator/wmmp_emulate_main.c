@@ -31,7 +31,7 @@ static const char *const EXAMPLE_KEYS = "\"A00MS8011390002S\",\"860000000000001\
 
 enum {
     O_SCENARIO, O_SEED, O_PCAP, O_TCP, O_LOSS, O_DUPLICATE, O_DELAY, O_DB, O_RECORDS, O_SECURITY, O_DIALECT, O_KEYS,
-    O_ONE_WAY, O_VERBOSE, O_LIST, O_HELP,
+    O_ONE_WAY, O_VERBOSE, O_LIST, O_HELP, O_VERSION,
 };
 
 static const drv_opt OPTS[] = {
@@ -45,13 +45,14 @@ static const drv_opt OPTS[] = {
     [O_DELAY] = { "delay", "MS[+-J]", "extra delay per message, plus or minus up to J ms" },
     [O_DB] = { "db", "FILE", "the platform's database (default: one in memory)" },
     [O_RECORDS] = { "records", "N", "health records (default: the scenario's)" },
-    [O_SECURITY] = { "security", "LEVEL", "plain|digest|encrypted|full (default digest)" },
+    [O_SECURITY] = { "security", "LEVEL", "plain|digest|encrypted|full (default: plain for figure4, the paper's unsigned flow; digest for the others)" },
     [O_DIALECT] = { "dialect", "D", "wmmp3|paper" },
     [O_KEYS] = { "keys", "FILE", "keys file; its first line is the terminal (default: the example terminal)" },
     [O_ONE_WAY] = { "one-way-ms", "MS", "network delay each way (default 20)" },
     [O_VERBOSE] = { "verbose", NULL, "log both nodes (virtual time stamps)" },
     [O_LIST] = { "list", NULL, "list the scenarios" },
-    [O_HELP] = { "help", NULL, "this help" },
+    [O_HELP] = { "help", NULL, "this help (exit 0)" },
+    [O_VERSION] = { "version", NULL, "the version (exit 0)" },
     { NULL, NULL, NULL },
 };
 
@@ -59,7 +60,7 @@ static const char *const USAGE = "Usage: wmmp-emulate [--scenario NAME] [--seed 
                                  "A terminal and a platform in one process on a virtual clock, at full speed.";
 
 static const char *const EXAMPLES =
-    "  wmmp-emulate --scenario figure4 --seed 7 --pcap /tmp/figure4.pcap\n"
+    "  wmmp-emulate --scenario figure4 --seed 7 --security plain --keys captures/wmmp-keys.txt --pcap /tmp/figure4.pcap\n"
     "  wmmp-emulate --scenario loss --loss 0.3 --seed 3 --tcp --pcap /tmp/loss.pcap\n"
     "  wmmp-emulate --scenario session --records 100 --security full --pcap /tmp/full.pcap\n"
     "  wmmp-emulate --list\n"
@@ -69,7 +70,7 @@ static const char *const EXAMPLES =
 typedef struct {
     const char *scenario, *pcap, *db, *keys;
     uint64_t seed, one_way;
-    int tcp, verbose, have_loss, have_records;
+    int tcp, verbose, have_loss, have_records, have_security;
     unsigned records;
     wmmp_security_level security;
     wmmp_dialect dialect;
@@ -98,7 +99,7 @@ static int parse(int argc, char **argv, options *o)
             break;
         case O_DB: o->db = v; break;
         case O_RECORDS: bad = drv_cli_unsigned(PROG, "records", v, 10000000, &o->records); o->have_records = 1; break;
-        case O_SECURITY: bad = drv_cli_security(PROG, v, &o->security); break;
+        case O_SECURITY: bad = drv_cli_security(PROG, v, &o->security); o->have_security = 1; break;
         case O_DIALECT: bad = drv_cli_dialect(PROG, v, &o->dialect); break;
         case O_KEYS: o->keys = v; break;
         case O_ONE_WAY: bad = drv_cli_u64(PROG, "one-way-ms", v, 60000, &o->one_way); break;
@@ -112,6 +113,7 @@ static int parse(int argc, char **argv, options *o)
             drv_cli_help(stdout, USAGE, OPTS, EXAMPLES);
             printf("\nScenarios: %s\n", drv_scenario_names());
             return 1;
+        case O_VERSION: drv_cli_version(stdout, PROG); return 1;
         }
         if (bad)
             return -1;
@@ -274,6 +276,8 @@ int main(int argc, char **argv)
         return DRV_EXIT_USAGE;
     if (!o.have_loss)
         o.faults.loss = sc->loss;
+    if (!o.have_security)
+        o.security = sc->plain ? WMMP_SEC_PLAIN : WMMP_SEC_DIGEST;
     if (!(tmp = drv_fs_tempdir("wmmp-emulate", 0))) {
         fprintf(stderr, "%s: cannot create a temporary directory\n", PROG);
         wmmp_keyring_free(&kr);

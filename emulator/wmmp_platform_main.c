@@ -23,6 +23,7 @@ enum {
     O_LISTEN, O_UDP_PORT, O_TCP_PORT, O_KEYS, O_DB, O_PCAP, O_FIRMWARE, O_FIRMWARE_VERSION, O_SECURITY, O_HEARTBEAT,
     O_RESPONSE_TIMEOUT, O_RETRIES, O_LOSS, O_DUPLICATE, O_DELAY, O_SEED, O_LOAD_TERMINALS, O_MAX_CONNECTIONS,
     O_RATE_LIMIT, O_MAX_PER_ADDRESS, O_MAX_UDP_PEERS, O_SHUTDOWN_TIMEOUT, O_VERBOSE, O_QUIET, O_HELP,
+    O_VERSION,
 };
 
 static const drv_opt OPTS[] = {
@@ -60,7 +61,8 @@ static const drv_opt OPTS[] = {
     [O_SHUTDOWN_TIMEOUT] = { "shutdown-timeout", "SECONDS", "wait for LOGOUT_ACKs at shutdown (default 10)" },
     [O_VERBOSE] = { "verbose", NULL, "log debug detail (every message)" },
     [O_QUIET] = { "quiet", NULL, "log errors only" },
-    [O_HELP] = { "help", NULL, "this help" },
+    [O_HELP] = { "help", NULL, "this help (exit 0)" },
+    [O_VERSION] = { "version", NULL, "the version (exit 0)" },
     { NULL, NULL, NULL },
 };
 
@@ -157,6 +159,7 @@ static int parse(int argc, char **argv, options *o)
         case O_VERBOSE: o->verbose++; break;
         case O_QUIET: o->quiet = 1; break;
         case O_HELP: drv_cli_help(stdout, USAGE, OPTS, EXAMPLES); return 1;
+        case O_VERSION: drv_cli_version(stdout, PROG); return 1;
         }
         if (bad)
             return -1;

@@ -25,7 +25,7 @@ enum {
     O_PLATFORM, O_TCP, O_KEYS, O_SERIAL, O_RECORDS, O_SECURITY, O_DIALECT, O_LOSS, O_DUPLICATE, O_DELAY, O_SEED,
     O_PCAP, O_SPOOL, O_HEARTBEAT_MS, O_RECORD_INTERVAL_MS, O_ECG_SECONDS, O_RESPONSE_TIMEOUT, O_RETRIES,
     O_FAILURE_THRESHOLD, O_LOGIN_ATTEMPTS, O_BACKOFF_MS, O_SOFTWARE_VERSION, O_TIMEOUT, O_LOAD, O_SOCKETS,
-    O_RAMP_MS, O_VERBOSE, O_QUIET, O_HELP,
+    O_RAMP_MS, O_VERBOSE, O_QUIET, O_HELP, O_VERSION,
 };
 
 static const drv_opt OPTS[] = {
@@ -58,7 +58,8 @@ static const drv_opt OPTS[] = {
     [O_RAMP_MS] = { "ramp-ms", "MS", "load mode: spread the starts over MS ms (default 2000)" },
     [O_VERBOSE] = { "verbose", NULL, "log debug detail (every message)" },
     [O_QUIET] = { "quiet", NULL, "log errors only (load mode: no per-second lines)" },
-    [O_HELP] = { "help", NULL, "this help" },
+    [O_HELP] = { "help", NULL, "this help (exit 0)" },
+    [O_VERSION] = { "version", NULL, "the version (exit 0)" },
     { NULL, NULL, NULL },
 };
 
@@ -140,6 +141,7 @@ static int parse(int argc, char **argv, options *o)
         case O_VERBOSE: o->verbose = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_HELP: drv_cli_help(stdout, USAGE, OPTS, EXAMPLES); return 1;
+        case O_VERSION: drv_cli_version(stdout, PROG); return 1;
         }
         if (bad)
             return -1;

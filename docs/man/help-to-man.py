@@ -56,6 +56,8 @@ def options_roff(lines):
     roff = []
     for opt, desc in out:
         flag, _, arg = opt.partition(" ")
+        if arg.startswith("-"):  # "-h, --help": two spellings of a flag
+            flag, arg = opt, ""
         roff.append(".TP")
         roff.append(f'.B {esc(flag)}' if not arg else f'.BI "{esc(flag)} " "{esc(arg)}"')
         roff.append(esc(" ".join(desc)))
