@@ -43,6 +43,7 @@ struct emu_peer {
     emu_ms partial_since; /* TCP: when the first byte of the incomplete message in rbuf arrived */
     GList lru;       /* UDP, server side: link in drv_live.udp_lru (least recently heard first) */
     udp_sock *sock;  /* UDP: the socket to send from */
+    int refused;     /* UDP client: "port unreachable" reported; again only after the platform answered */
     /* TCP */
     int fd;
     tcp_state state;
@@ -294,6 +295,20 @@ static emu_peer *udp_peer_for(udp_sock *s, const struct sockaddr_in *from)
     return p;
 }
 
+/*
+ * A client's connected UDP socket learned (ICMP port unreachable) that nothing listens at the platform's
+ * address: said at once, without --verbose, and once until the platform answers; the link retransmits.
+ */
+static void udp_refused(drv_live *d, emu_peer *p)
+{
+    char name[64];
+    if (p->refused)
+        return;
+    p->refused = 1;
+    emu_logf(&d->base.env, EMU_LOG_WARN, "UDP %s: connection refused (ICMP port unreachable): no platform listens "
+             "there; still trying", drv_live_peer_name(p, name, sizeof name));
+}
+
 static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
 {
     udp_sock *s = data;
@@ -305,10 +320,14 @@ static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
         ssize_t n = recvfrom(fd, d->udp_buf, sizeof d->udp_buf, 0, (struct sockaddr *)&from, &flen);
         emu_peer *p;
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (errno == ECONNREFUSED && s->fixed)
+                udp_refused(d, s->fixed);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 emu_logf(&d->base.env, EMU_LOG_DEBUG, "UDP receive: %s", strerror(errno));
             break;
         }
+        if (s->fixed)
+            s->fixed->refused = 0;
         if (from.sin_family != AF_INET)
             continue;
         if (!s->fixed && !rate_admit(d, &from))
@@ -381,8 +400,11 @@ static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t le
         char name[64];
         d->stats.send_errors++;
         /* ECONNREFUSED: an earlier datagram found no listener; the link retransmits */
-        emu_logf(&d->base.env, errno == ECONNREFUSED ? EMU_LOG_DEBUG : EMU_LOG_WARN, "UDP send to %s: %s",
-                 drv_live_peer_name(p, name, sizeof name), strerror(errno));
+        if (errno == ECONNREFUSED && p->sock->fixed)
+            udp_refused(d, p);
+        else
+            emu_logf(&d->base.env, errno == ECONNREFUSED ? EMU_LOG_DEBUG : EMU_LOG_WARN, "UDP send to %s: %s",
+                     drv_live_peer_name(p, name, sizeof name), strerror(errno));
         return;
     }
     d->stats.sent++;

@@ -140,6 +140,8 @@ struct terminal {
     emu_ms last_heard;
     unsigned failed_attempts;
     emu_ms backoff;
+    uint16_t unanswered; /* the REGISTER or LOGIN that just went unanswered (0: none), for the log */
+    char platform_name[64];
     uint64_t bad_digests_at_login;
     int resetting, pumping, pump_again;
 
@@ -590,8 +592,14 @@ static void on_backoff(void *arg)
 static void schedule_login(terminal *t)
 {
     t->state = ST_BACKOFF;
-    tlog(t, EMU_LOG_INFO, "logging in again in %llu ms (%zu records waiting)", (unsigned long long)t->backoff,
-         spool_count(t->spool));
+    if (t->unanswered) /* nobody answers: the operator hears of it without --verbose */
+        tlog(t, EMU_LOG_WARN, "no answer from %s to %s (%u tries, %g s each); retrying in %g s (attempt %u of %u, "
+             "%zu records waiting)", t->platform_name, wmmp_command_name(t->unanswered), t->retries + 1,
+             (double)t->timeout_ms / 1000.0, (double)t->backoff / 1000.0, t->failed_attempts + 1, t->max_attempts,
+             spool_count(t->spool));
+    else
+        tlog(t, EMU_LOG_INFO, "logging in again in %llu ms (%zu records waiting)", (unsigned long long)t->backoff,
+             spool_count(t->spool));
     timer_set(t, &t->backoff_timer, t->backoff, on_backoff);
     t->backoff = t->backoff * 2 > t->backoff_max ? t->backoff_max : t->backoff * 2;
 }
@@ -607,7 +615,8 @@ static void attempt_failed(terminal *t)
     } else if (t->stop_requested) {
         finish(t, final_code(t));
     } else if (t->failed_attempts >= t->max_attempts) {
-        tlog(t, EMU_LOG_ERROR, "no answer to %u attempts to log in: giving up", t->failed_attempts);
+        tlog(t, EMU_LOG_ERROR, "no answer from %s to %u attempts to log in: giving up (exit %d)", t->platform_name,
+             t->failed_attempts, TERMINAL_EXIT_COMM_FAILURE);
         finish(t, TERMINAL_EXIT_COMM_FAILURE);
     } else {
         schedule_login(t);
@@ -1458,12 +1467,12 @@ static void cb_request_failed(void *user, wmmp_link *l, uint16_t command_id, uin
     tlog(t, EMU_LOG_INFO, "%s not answered", wmmp_command_name(command_id));
     switch (command_id) {
     case WMMP_CMD_REGISTER:
-        if (t->state == ST_REGISTERING)
-            attempt_failed(t);
-        break;
     case WMMP_CMD_LOGIN:
-        if (t->state == ST_LOGGING_IN)
+        if (t->state == (command_id == WMMP_CMD_LOGIN ? ST_LOGGING_IN : ST_REGISTERING)) {
+            t->unanswered = command_id;
             attempt_failed(t);
+            t->unanswered = 0;
+        }
         break;
     case WMMP_CMD_HEART_BEAT:
         if (req_ctx == &t->hb_outstanding)
@@ -1540,6 +1549,7 @@ static void apply_defaults(terminal *t, const terminal_config *cfg)
     wmmp_store32(t->platform_ip, cfg->platform_ipv4);
     t->platform_port = cfg->platform_port ? cfg->platform_port : DEFAULT_PLATFORM_PORT;
     t->connect_mode = CONNECT_UDP_LONG;
+    snprintf(t->platform_name, sizeof t->platform_name, "%s", cfg->platform_name ? cfg->platform_name : "the platform");
 }
 
 static wmmp_link *make_link(terminal *t, emu_peer *peer, const terminal_config *cfg)

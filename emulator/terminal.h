@@ -49,6 +49,7 @@ typedef struct {
     size_t spool_max;               /* records the spool holds at most; 0: 100000 */
     uint32_t platform_ipv4;         /* reported as TLV 0x0009 (host order, 0x7F000001 = 127.0.0.1); 0: unknown */
     uint16_t platform_port;         /* reported as TLV 0x000A; 0: 9992 */
+    const char *platform_name;      /* in messages, e.g. "127.0.0.1:9992"; NULL: "the platform" */
 } terminal_config;
 
 typedef struct {

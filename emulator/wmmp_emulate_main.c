@@ -64,8 +64,8 @@ static const char *const EXAMPLES =
     "  wmmp-emulate --scenario loss --loss 0.3 --seed 3 --tcp --pcap /tmp/loss.pcap\n"
     "  wmmp-emulate --scenario session --records 100 --security full --pcap /tmp/full.pcap\n"
     "  wmmp-emulate --list\n"
-    "Exit status: 0 when the scenario showed what it is about (printed as 'check: ok'), 1 when not,\n"
-    "2 for bad usage.\n";
+    "Exit status: 0 when the scenario showed what it is about (printed as 'check: ok'; also for --help,\n"
+    "--version, --list), 1 when not, 2 for bad usage.\n";
 
 typedef struct {
     const char *scenario, *pcap, *db, *keys;

@@ -77,8 +77,8 @@ static const char *const EXAMPLES =
     "  wmmp-platform --keys captures/wmmp-keys.txt --db /dev/shm/load.db --load-terminals 10000 --quiet\n"
     "  wmmp-platform --keys captures/wmmp-keys.txt --db /tmp/wmmp.db --loss 0.1 --seed 7\n"
     "  wmmp-platform --listen 0.0.0.0 --keys /etc/wmmp/keys.txt --db /var/lib/wmmp.db --rate-limit 50\n"
-    "Exit status: 0 after SIGINT/SIGTERM, 1 when the database or capture fails, 2 for bad usage\n"
-    "(option, keys file, busy port).\n";
+    "Exit status: 0 after SIGINT/SIGTERM (also for --help, --version), 1 when the database or capture\n"
+    "fails, 2 for bad usage (option, keys file, busy port).\n";
 
 typedef struct {
     const char *listen, *keys, *db, *pcap, *firmware, *firmware_version;

@@ -73,8 +73,10 @@ static const char *const EXAMPLES =
     "      --pcap /tmp/terminal.pcap --heartbeat-ms 1000 --record-interval-ms 200\n"
     "  wmmp-terminal --keys captures/wmmp-keys.txt --records 20 --loss 0.3 --seed 7 --response-timeout-ms 300\n"
     "  wmmp-terminal --keys captures/wmmp-keys.txt --load 10000 --records 2 --spool /dev/shm/wmmp-load\n"
-    "Exit status: 0 every record acknowledged, 2 bad usage (option, keys file), 3 login refused,\n"
-    "4 communication failure, 5 records not acknowledged (they stay in the spool for the next run).\n";
+    "Exit status: 0 every record acknowledged (also for --help, --version), 2 bad usage (option, keys file,\n"
+    "spool), 3 login refused, 4 communication failure: no answer to --login-attempts logins in a row\n"
+    "(each missed LOGIN, and a refused connection at once, is said on stderr), 5 records not acknowledged\n"
+    "(SIGINT/SIGTERM, --timeout: they stay in the spool for the next run).\n";
 
 typedef struct {
     const char *keys, *serial, *pcap, *spool, *software_version;
@@ -167,7 +169,7 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-static void fill_config(const options *o, terminal_config *c)
+static void fill_config(const options *o, terminal_config *c, char *name, size_t name_len)
 {
     memset(c, 0, sizeof *c);
     c->records = o->records;
@@ -184,6 +186,8 @@ static void fill_config(const options *o, terminal_config *c)
     c->max_login_attempts = o->login_attempts;
     c->backoff_ms = o->backoff_ms;
     c->platform_port = o->port;
+    snprintf(name, name_len, "%s:%u", o->host, (unsigned)o->port);
+    c->platform_name = name;
     {
         struct sockaddr_in a; /* reported to the platform as the configured address (TLV 0x0009) */
         char err[256];
@@ -201,7 +205,7 @@ static int run_load(const options *o, const wmmp_terminal_keys *tmpl)
 {
     wmmp_keyring kr = { 0 };
     drv_load_options lo;
-    char err[512];
+    char err[512], name[300];
     int rc;
     memset(&lo, 0, sizeof lo);
     if (drv_load_keyring(tmpl, o->load, &kr) != WMMP_OK) {
@@ -219,7 +223,7 @@ static int run_load(const options *o, const wmmp_terminal_keys *tmpl)
     lo.ramp_ms = o->ramp_ms;
     lo.spool_base = o->spool; /* NULL: in memory */
     lo.keys = &kr;
-    fill_config(o, &lo.tmpl);
+    fill_config(o, &lo.tmpl, name, sizeof name);
     lo.max_run_ms = (emu_ms)o->timeout_s * 1000;
     lo.pcap_path = o->pcap;
     lo.quiet = o->quiet;
@@ -266,7 +270,7 @@ static gboolean wake(gpointer data)
 
 static int run_one(const options *o, const wmmp_terminal_keys *keys)
 {
-    char err[512], *spool = NULL;
+    char err[512], name[300], *spool = NULL;
     drv_live_options lo = { .prog = PROG, .seed = o->have_seed ? o->seed : drv_glib_default_seed(),
                             .log_level = log_level(o), .faults = o->faults, .pcap_path = o->pcap };
     drv_live *d;
@@ -285,7 +289,7 @@ static int run_one(const options *o, const wmmp_terminal_keys *keys)
         drv_live_free(d);
         return DRV_EXIT_USAGE;
     }
-    fill_config(o, &cfg);
+    fill_config(o, &cfg, name, sizeof name);
     cfg.keys = keys;
     cfg.serial = keys->serial;
     spool = o->spool ? g_strdup(o->spool) : g_strdup_printf("wmmp-spool-%s", keys->serial);
