@@ -92,6 +92,7 @@ static req_kind ctx_kind(void *ctx) { return (req_kind)(uintptr_t)ctx; }
     X(session_timeouts)                                                                                    \
     X(records_stored)                                                                                      \
     X(records_duplicate)                                                                                   \
+    X(records_id_reused)                                                                                   \
     X(rejected_bad_digest)                                                                                 \
     X(rejected_unknown_terminal)                                                                           \
     X(rejected_not_logged_in)                                                                              \
@@ -793,7 +794,7 @@ static uint8_t store_record(term *t, const uint8_t *data, size_t len)
         emu_logf(p->env, EMU_LOG_WARN, "platform: bad health record from %s: %s", t->serial, wmmp_strerror(e));
         return R_MALFORMED;
     }
-    switch (record_store_put(p->store, t->serial, &rec, now_unix(p))) {
+    switch (record_store_put_crc(p->store, t->serial, &rec, wmmp_crc32(data, len), now_unix(p))) {
     case RECORD_STORED:
         p->stats.records_stored++;
         if (++p->records_since_flush >= COUNTER_FLUSH_RECORDS)
@@ -802,9 +803,17 @@ static uint8_t store_record(term *t, const uint8_t *data, size_t len)
         return R_OK;
     case RECORD_DUPLICATE:
         p->stats.records_duplicate++;
-        emu_logf(p->env, EMU_LOG_DEBUG, "platform: record %u of %s already stored", (unsigned)rec.record_id,
-                 t->serial);
+        emu_logf(p->env, EMU_LOG_DEBUG, "platform: record %u of %s already stored (sent again): acknowledged again",
+                 (unsigned)rec.record_id, t->serial);
         return R_OK;
+    case RECORD_CONFLICT:
+        /* not a resend: another record under an ID already used (e.g. the terminal's spool was replaced).
+           Said here and to the terminal, which sends it again under a new ID (docs/PROTOCOL-NOTES.md). */
+        p->stats.records_id_reused++;
+        emu_logf(p->env, EMU_LOG_WARN, "platform: record %u of %s already stored, with other content: this one "
+                 "is not stored; answered result %d (the terminal sends it again under a new record ID)",
+                 (unsigned)rec.record_id, t->serial, R_UNSUPPORTED);
+        return R_UNSUPPORTED;
     default:
         /* not stored: "busy" makes the terminal keep the record and send it again */
         emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot store record %u of %s: %s", (unsigned)rec.record_id,

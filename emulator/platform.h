@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     uint64_t registrations, logins, logins_refused, logouts, session_timeouts;
     uint64_t records_stored, records_duplicate;
+    uint64_t records_id_reused; /* another record under a stored record's ID: not stored, answered result 8 */
     uint64_t rejected_bad_digest;      /* result 3 */
     uint64_t rejected_unknown_terminal;/* result 2 */
     uint64_t rejected_not_logged_in;   /* result 9 */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: records.crc32 */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -18,7 +18,7 @@ static const char schema_sql[] =
     " pulse_rate INTEGER, spo2 INTEGER, resp_rate INTEGER,"
     " ecg_rate INTEGER, ecg_lead INTEGER, ecg_resolution_nv INTEGER, ecg_samples INTEGER, ecg BLOB,"
     " lab_count INTEGER NOT NULL DEFAULT 0, reminder_count INTEGER NOT NULL DEFAULT 0,"
-    " unknown_tags INTEGER NOT NULL DEFAULT 0,"
+    " unknown_tags INTEGER NOT NULL DEFAULT 0, crc32 INTEGER,"
     " PRIMARY KEY (terminal, record_id));"
     "CREATE TABLE IF NOT EXISTS lab_results ("
     " terminal TEXT NOT NULL, record_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
@@ -47,6 +47,7 @@ enum {
     ST_COMMIT,
     ST_ROLLBACK,
     ST_RECORD,
+    ST_RECORD_GET,
     ST_LAB,
     ST_REMINDER,
     ST_TERMINAL_ENSURE,
@@ -69,8 +70,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_RECORD] = "INSERT OR IGNORE INTO records (terminal, record_id, measured_at, received_at, subject_id,"
                   " heart_rate, temperature, bp_systolic, bp_diastolic, bp_mean, pulse_rate, spo2, resp_rate,"
                   " ecg_rate, ecg_lead, ecg_resolution_nv, ecg_samples, ecg, lab_count, reminder_count,"
-                  " unknown_tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                  " ?16, ?17, ?18, ?19, ?20, ?21)",
+                  " unknown_tags, crc32) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                  " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_RECORD_GET] = "SELECT measured_at, crc32 FROM records WHERE terminal = ?1 AND record_id = ?2",
     [ST_LAB] = "INSERT OR REPLACE INTO lab_results (terminal, record_id, seq, analyte, unit, value, flag)"
                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_REMINDER] = "INSERT OR REPLACE INTO reminders (terminal, record_id, seq, level, text) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -270,20 +272,50 @@ static int put_reminders(record_store *s, const char *terminal, const wmmp_healt
     return 0;
 }
 
-record_store_result record_store_put(record_store *s, const char *terminal, const wmmp_health_record *r,
-                                     uint32_t received_at)
+/* The stored row of (terminal, record ID) is another record than r (crc < 0: not known). */
+static int other_record(record_store *s, const char *terminal, const wmmp_health_record *r, int64_t crc)
+{
+    sqlite3_stmt *st = s->st[ST_RECORD_GET];
+    int other = 0;
+    bind_str(st, 1, terminal);
+    sqlite3_bind_int64(st, 2, r->record_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        other = sqlite3_column_int64(st, 0) != (int64_t)r->measured_at ||
+                (crc >= 0 && sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_int64(st, 1) != crc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return other;
+}
+
+static record_store_result put(record_store *s, const char *terminal, const wmmp_health_record *r, int64_t crc,
+                               uint32_t received_at)
 {
     if (begin(s) != 0)
         return RECORD_FAILED;
     bind_record(s->st[ST_RECORD], terminal, r, received_at);
+    if (crc >= 0)
+        sqlite3_bind_int64(s->st[ST_RECORD], 22, crc);
     int ok = run(s, ST_RECORD) == 0;
     /* INSERT OR IGNORE changed nothing: the record is already stored, and so are its children. */
     int fresh = ok && sqlite3_changes(s->db) > 0;
+    int conflict = ok && !fresh && other_record(s, terminal, r, crc);
     if (fresh)
         ok = put_labs(s, terminal, r) == 0 && put_reminders(s, terminal, r) == 0;
     if (finish(s, ok) != 0)
         return RECORD_FAILED;
-    return fresh ? RECORD_STORED : RECORD_DUPLICATE;
+    return fresh ? RECORD_STORED : conflict ? RECORD_CONFLICT : RECORD_DUPLICATE;
+}
+
+record_store_result record_store_put(record_store *s, const char *terminal, const wmmp_health_record *r,
+                                     uint32_t received_at)
+{
+    return put(s, terminal, r, -1, received_at);
+}
+
+record_store_result record_store_put_crc(record_store *s, const char *terminal, const wmmp_health_record *r,
+                                         uint32_t crc32, uint32_t received_at)
+{
+    return put(s, terminal, r, (int64_t)crc32, received_at);
 }
 
 static int ensure_terminal(record_store *s, const char *serial)
@@ -447,7 +479,13 @@ static int setup(record_store *s)
     int64_t version = record_store_query_int(s, "PRAGMA user_version");
     if (version > SCHEMA_VERSION)
         return -2;
-    if (exec(s, schema_sql) != 0 || exec(s, "PRAGMA user_version = " STR(SCHEMA_VERSION)) != 0)
+    if (exec(s, schema_sql) != 0)
+        return -1;
+    /* a database of schema version 1 (CREATE TABLE IF NOT EXISTS kept its records table) */
+    if (record_store_query_int(s, "SELECT COUNT(*) FROM pragma_table_info('records') WHERE name = 'crc32'") == 0 &&
+        exec(s, "ALTER TABLE records ADD COLUMN crc32 INTEGER") != 0)
+        return -1;
+    if (exec(s, "PRAGMA user_version = " STR(SCHEMA_VERSION)) != 0)
         return -1;
     for (int i = 0; i < ST__COUNT; i++)
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)

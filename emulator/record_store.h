@@ -14,6 +14,7 @@
  *     ecg_rate INTEGER (Hz), ecg_lead INTEGER, ecg_resolution_nv INTEGER, ecg_samples INTEGER (count),
  *     ecg BLOB (the samples as on the wire: big-endian int16), lab_count INTEGER, reminder_count INTEGER,
  *     unknown_tags INTEGER (record TLVs the codec does not know, skipped)
+ *     crc32 INTEGER (of the record's bytes, NULL when not known; added in schema version 2)
  *   lab_results  terminal TEXT, record_id INTEGER, seq INTEGER (0.. in record order), analyte INTEGER,
  *                unit INTEGER, value REAL, flag INTEGER              PRIMARY KEY (terminal, record_id, seq)
  *   reminders    terminal TEXT, record_id INTEGER, seq INTEGER, level INTEGER, text TEXT
@@ -65,13 +66,19 @@ const char *record_store_error(const record_store *s);
 
 typedef enum {
     RECORD_STORED = 0,    /* a new row, committed */
-    RECORD_DUPLICATE = 1, /* (terminal, record_id) was already there: nothing changed */
+    RECORD_DUPLICATE = 1, /* (terminal, record_id) was already there, the same record: nothing changed */
+    RECORD_CONFLICT = 2,  /* (terminal, record_id) was already there with another record (another measured_at
+                             or CRC-32): nothing changed; the terminal reused the ID (docs/PROTOCOL-NOTES.md) */
     RECORD_FAILED = -1,   /* database error: nothing stored (record_store_error() says why) */
 } record_store_result;
 
 /* Stores one decoded record and its lab results and reminders in one transaction. */
 record_store_result record_store_put(record_store *s, const char *terminal, const wmmp_health_record *r,
                                      uint32_t received_at);
+/* The same, with the CRC-32 of the record's bytes (column crc32), which tells a resent record (same bytes)
+   from another one under the same ID (RECORD_CONFLICT); record_store_put() compares measured_at only. */
+record_store_result record_store_put_crc(record_store *s, const char *terminal, const wmmp_health_record *r,
+                                         uint32_t crc32, uint32_t received_at);
 
 /* Functions below return 0 on success, -1 on a database error. */
 

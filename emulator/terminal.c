@@ -786,6 +786,41 @@ static void record_acked(terminal *t, uint32_t id)
     sync_pending(t);
 }
 
+/*
+ * TRANSPARENT_DATA_ACK result 8 (rejected parameter): the platform already stored another record under this
+ * record ID (its ID state was lost: another spool, a wiped one). The record is not lost: it gets the next
+ * free ID of the spool and is sent again (docs/PROTOCOL-NOTES.md).
+ */
+static void renumber(terminal *t, uint32_t id)
+{
+    uint8_t *rec = NULL;
+    size_t len = 0;
+    uint32_t fresh;
+    if (!spool_contains(t->spool, id))
+        return; /* acknowledged meanwhile */
+    if (spool_read(t->spool, id, &rec, &len) != SPOOL_OK || len < 8 || spool_take_id(t->spool, &fresh) != SPOOL_OK) {
+        free(rec);
+        tlog(t, EMU_LOG_ERROR, "record %u already stored by the platform (another record with that ID), and it "
+             "cannot be renumbered: %s; kept in the spool", (unsigned)id, spool_error(t->spool));
+        refuse_for_run(t, id);
+        return;
+    }
+    wmmp_store32(rec + 4, fresh); /* health record: "HT", version, flags, record ID (profile section 10) */
+    /* the new copy first: a crash in between leaves the record twice in the spool, never none */
+    if (spool_add(t->spool, fresh, rec, len) != SPOOL_OK) {
+        tlog(t, EMU_LOG_ERROR, "record %u already stored by the platform (another record with that ID), and it "
+             "cannot be renumbered: %s; kept in the spool", (unsigned)id, spool_error(t->spool));
+        refuse_for_run(t, id);
+    } else {
+        spool_remove(t->spool, id);
+        tlog(t, EMU_LOG_WARN, "record %u already stored by the platform (another record with that ID: this "
+             "terminal's record IDs started again, e.g. in a new spool); sending it as record %u", (unsigned)id,
+             (unsigned)fresh);
+    }
+    free(rec);
+    sync_pending(t);
+}
+
 static void on_record_ack(terminal *t, const wmmp_rx *rx)
 {
     uint32_t id = t->rec_id;
@@ -801,6 +836,8 @@ static void on_record_ack(terminal *t, const wmmp_rx *rx)
     } else if (result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
         relogin(t);
         return;
+    } else if (result == RESULT_REJECTED) {
+        renumber(t, id);
     } else {
         tlog(t, EMU_LOG_WARN, "record %u refused: result %u (%s)", (unsigned)id, result, result_text(result));
         refusal(t, id);

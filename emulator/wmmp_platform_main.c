@@ -209,7 +209,7 @@ static gboolean wake(gpointer data)
 static void print_stats(const platform_stats *s, const drv_live_stats *ls)
 {
     printf("%s: registrations %llu, logins %llu (refused %llu), logouts %llu, session timeouts %llu, "
-           "communication failures %llu, records stored %llu (duplicates %llu), rejected: bad digest %llu, "
+           "communication failures %llu, records stored %llu (duplicates %llu, IDs reused %llu), rejected: bad digest %llu, "
            "unknown terminal %llu, not logged in %llu, malformed %llu; messages received %llu, sent %llu; "
            "wire: sent %llu, received %llu, dropped by --loss %llu out %llu in, rate-limited %llu (%llu sources), "
            "UDP addresses forgotten %llu, TCP connections refused %llu (per address %llu), closed on protocol errors %llu, "
@@ -218,6 +218,7 @@ static void print_stats(const platform_stats *s, const drv_live_stats *ls)
            (unsigned long long)s->logins_refused, (unsigned long long)s->logouts,
            (unsigned long long)s->session_timeouts, (unsigned long long)s->comm_failures,
            (unsigned long long)s->records_stored, (unsigned long long)s->records_duplicate,
+           (unsigned long long)s->records_id_reused,
            (unsigned long long)s->rejected_bad_digest, (unsigned long long)s->rejected_unknown_terminal,
            (unsigned long long)s->rejected_not_logged_in, (unsigned long long)s->rejected_malformed,
            (unsigned long long)s->messages_received, (unsigned long long)s->messages_sent,

@@ -41,7 +41,9 @@ static const drv_opt OPTS[] = {
     [O_DELAY] = { "delay", "MS[+-J]", "delay each sent message by MS ms, plus or minus up to J" },
     [O_SEED] = { "seed", "N", "seed of the random generator (faults, measurements); default: from the clock" },
     [O_PCAP] = { "pcap", "FILE", "record every datagram/segment sent and received" },
-    [O_SPOOL] = { "spool", "DIR", "store-and-forward directory (default ./wmmp-spool-SERIAL; with --load: the base)" },
+    [O_SPOOL] = { "spool", "DIR", "store-and-forward directory: pending records, next record ID (default "
+                                          "$XDG_STATE_HOME/wmmp/spool-SERIAL, ~/.local/state/wmmp/spool-SERIAL "
+                                          "when unset, wherever it is started; with --load: the base)" },
     [O_HEARTBEAT_MS] = { "heartbeat-ms", "MS", "heartbeat interval until the platform sets one (default 60000)" },
     [O_RECORD_INTERVAL_MS] = { "record-interval-ms", "MS", "between health records (default 2000)" },
     [O_ECG_SECONDS] = { "ecg-seconds", "S",
@@ -268,6 +270,22 @@ static gboolean wake(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/*
+ * The spool of a terminal run without --spool: one per serial in the user's state folder (XDG base
+ * directories), so that its record IDs go on whatever folder the terminal is started from.
+ */
+static char *default_spool(const char *serial)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    char *name = g_strdup_printf("spool-%s", serial), *dir;
+    if (state && g_path_is_absolute(state)) /* the specification ignores a relative one */
+        dir = g_build_filename(state, "wmmp", name, NULL);
+    else
+        dir = g_build_filename(g_get_home_dir(), ".local", "state", "wmmp", name, NULL);
+    g_free(name);
+    return dir;
+}
+
 static int run_one(const options *o, const wmmp_terminal_keys *keys)
 {
     char err[512], name[300], *spool = NULL;
@@ -292,7 +310,7 @@ static int run_one(const options *o, const wmmp_terminal_keys *keys)
     fill_config(o, &cfg, name, sizeof name);
     cfg.keys = keys;
     cfg.serial = keys->serial;
-    spool = o->spool ? g_strdup(o->spool) : g_strdup_printf("wmmp-spool-%s", keys->serial);
+    spool = o->spool ? g_strdup(o->spool) : default_spool(keys->serial);
     cfg.spool_dir = spool;
     if (!(a.t = terminal_new(drv_live_env(d), peer, &cfg, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", PROG, err);

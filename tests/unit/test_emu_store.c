@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "record_store.h"
 #include "unit.h"
 
@@ -88,7 +90,7 @@ static void test_schema_created(void)
                  tables[i]);
         CU_ASSERT_EQUAL(record_store_query_int(s, sql), 1);
     }
-    CU_ASSERT_EQUAL(record_store_query_int(s, "PRAGMA user_version"), 1);
+    CU_ASSERT_EQUAL(record_store_query_int(s, "PRAGMA user_version"), 2);
     /* the primary key is what makes a record unique */
     CU_ASSERT_EQUAL(record_store_query_int(s, "SELECT pk FROM pragma_table_info('records') WHERE name = 'record_id'"),
                     2);
@@ -146,6 +148,36 @@ static void test_duplicate_ignored(void)
     /* the same ID from another terminal is another record */
     CU_ASSERT_EQUAL(record_store_put(s, "B00MS8011390003S", &r, 300), RECORD_STORED);
     CU_ASSERT_EQUAL(record_store_query_int(s, "SELECT COUNT(*) FROM records"), 2);
+    record_store_close(s);
+    tmp_db_remove(&t);
+}
+
+/* Another record under a stored ID (a terminal whose IDs started again) is a conflict, not a duplicate. */
+static void test_reused_id_conflict(void)
+{
+    uint8_t buf[512];
+    tmp_db t;
+    tmp_db_init(&t);
+    record_store *s = open_store(&t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    wmmp_health_record r = decoded_record(buf, sizeof buf, 1);
+    CU_ASSERT_EQUAL(record_store_put_crc(s, SERIAL, &r, 0x1234, 100), RECORD_STORED);
+    CU_ASSERT_EQUAL(record_store_put_crc(s, SERIAL, &r, 0x1234, 101), RECORD_DUPLICATE); /* sent again */
+    CU_ASSERT_EQUAL(record_store_put_crc(s, SERIAL, &r, 0x4321, 102), RECORD_CONFLICT);  /* other bytes */
+    CU_ASSERT_EQUAL(record_store_put(s, SERIAL, &r, 103), RECORD_DUPLICATE);             /* CRC not known */
+    r.measured_at += 60;
+    CU_ASSERT_EQUAL(record_store_put(s, SERIAL, &r, 104), RECORD_CONFLICT); /* measured at another time */
+    CU_ASSERT_EQUAL(record_store_query_int(s, "SELECT COUNT(*) FROM records"), 1);
+    CU_ASSERT_EQUAL(record_store_query_int(s, "SELECT crc32 * 1000 + received_at FROM records"), 0x1234 * 1000 + 100);
+    /* a database of schema version 1 gains the column when opened */
+    CU_ASSERT_EQUAL(sqlite3_exec(record_store_db(s), "ALTER TABLE records DROP COLUMN crc32; PRAGMA user_version = 1",
+                                 NULL, NULL, NULL), SQLITE_OK);
+    record_store_close(s);
+    s = open_store(&t);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(record_store_query_int(s, "PRAGMA user_version"), 2);
+    CU_ASSERT_EQUAL(record_store_query_int(s, "SELECT COUNT(*) FROM records WHERE crc32 IS NULL"), 1);
+    CU_ASSERT_EQUAL(record_store_put_crc(s, SERIAL, &r, 0x4321, 105), RECORD_CONFLICT);
     record_store_close(s);
     tmp_db_remove(&t);
 }
@@ -248,6 +280,7 @@ static CU_TestInfo tests[] = {
     { "schema is created", test_schema_created },
     { "a record with every value", test_insert_every_value },
     { "a duplicate record is ignored", test_duplicate_ignored },
+    { "another record under a stored ID is a conflict", test_reused_id_conflict },
     { "sessions, terminals and config", test_sessions_and_terminals },
     { "counters", test_counters },
     { "reopening keeps the data", test_reopen_keeps_data },

@@ -62,6 +62,7 @@ typedef struct {
     uint16_t heartbeat_s;
     int answer_records;
     uint8_t record_result;
+    uint32_t reused_up_to; /* the platform already holds other records with IDs 1..this: result 8 for them */
     int give_session_key;
     int config_set_after_hb;
     int blackout;
@@ -222,6 +223,10 @@ static void p_request(void *user, wmmp_link *l, const wmmp_rx *rx)
         }
         break;
     case WMMP_CMD_TRANSPARENT_DATA:
+        if (h->got[h->n_got - 1].record_id <= h->reused_up_to) {
+            p_answer_result(h, rx, 8); /* another record under that ID is stored: this one is not */
+            break;
+        }
         store_record(h, h->got[h->n_got - 1].record_id);
         if (h->answer_records)
             p_answer_result(h, rx, h->record_result);
@@ -832,6 +837,25 @@ static void test_done_codes(void)
     h_free(h);
 }
 
+/* A platform that stored other records under IDs 1 and 2 (this terminal's spool started again): result 8,
+   and the terminal sends those records again under new IDs: every record stored once, none lost. */
+static void test_reused_ids_renumbered(void)
+{
+    harness *h = h_new(SERIAL, 3);
+    h->cfg.ecg_seconds = 1;
+    h->reused_up_to = 2;
+    h_make(h);
+    terminal_start(h->t);
+    CU_ASSERT_EQUAL(run_until_done(h, 5 * MINUTE), TERMINAL_OK);
+    CU_ASSERT_EQUAL(h->n_stored, 3);
+    CU_ASSERT_EQUAL(h->duplicates_stored, 0);
+    for (size_t i = 0; i < h->n_stored; i++)
+        CU_ASSERT(h->stored[i] > 2);
+    CU_ASSERT_EQUAL(terminal_get_stats(h->t)->records_acked, 3);
+    CU_ASSERT_EQUAL(pending_files(h->dir), 0);
+    h_free(h);
+}
+
 static void remote_ctrl(harness *h, uint8_t command)
 {
     uint8_t body[8];
@@ -1061,6 +1085,7 @@ static CU_TestInfo tests[] = {
     { "logical connection timeout", test_connection_timeout },
     { "bad configuration", test_spool_in_use_and_bad_config },
     { "an unsigned LOGIN_ACK is refused: no downgrade", test_unsigned_login_ack_refused },
+    { "record IDs the platform holds other records under: sent again under new IDs", test_reused_ids_renumbered },
     CU_TEST_INFO_NULL,
 };
 
