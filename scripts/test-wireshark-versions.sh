@@ -12,8 +12,9 @@
 # suite the source tree is copied in, configured with -DWMMP_WERROR=ON, built, and its unit, tshark and
 # captures tests run (ctest -L 'unit|tshark|captures'); then tshark -G plugins must list wmmp with this
 # project's version, and captures/digest.pcap with the example keys must give the field values of
-# captures/golden/digest.fields (made on 4.0). One line per suite says what happened; the exit status is
-# 0 only when every suite built and passed. Needs root (debootstrap, chroot, mount).
+# captures/golden/digest.fields (made on 4.0). One line per suite says what happened, after a line for the
+# host's own Wireshark (4.0) when scripts/test.sh has just run there (build/ci); the exit status is 0 only
+# when every suite built and passed. Needs root (debootstrap, chroot, mount).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
@@ -122,9 +123,28 @@ check_digest() {
     2>&1 | tail -n 1
 }
 
+# The host's own Wireshark (4.0 on Debian 12), from the build scripts/test.sh just tested, for one line per
+# version in the summary: the same plugin and digest.pcap checks, and ctest's count of the same labels.
+host_line() {
+  local b=build/ci ws gcc tests plugin digest
+  [[ -f $b/ctest-summary.log ]] || return 0
+  ws=$(dpkg-query -W -f='${Version}' libwireshark-dev 2>/dev/null | sed 's/-.*//')
+  gcc=$(gcc -dumpfullversion)
+  tests=$(ctest --test-dir "$b" -N -L 'unit|tshark|captures' | sed -n 's/^Total Tests: //p')
+  if grep -q "100% tests passed" "$b/ctest-summary.log"; then tests="$tests passed, 0 failed"
+  else tests="see $b/ctest-summary.log ($(grep -E 'tests passed' "$b/ctest-summary.log"))"; fi
+  plugin=$(scripts/wmmp-tshark.sh -B "$b" -G plugins 2>/dev/null | awk '$1 == "wmmp.so" { print $2; exit }')
+  digest=$(python3 -B captures/captures.py fields --plugin-dir "$b/wireshark-plugins" 2>&1 | tail -n 1)
+  echo "host: Wireshark $ws (GCC $gcc): build ok (-Werror, scripts/test.sh); tests $tests (unit, tshark and captures of scripts/test.sh's run); tshark -G plugins: wmmp ${plugin:-missing}; $digest"
+}
+
 mkdir -p "$base"
 status=0
 results=()
+if [[ $# -eq 0 ]]; then
+  line=$(host_line) || true
+  [[ -z $line ]] || results+=("$line")
+fi
 for suite in "${suites[@]}"; do
   line=$(run_suite "$suite") || status=1
   results+=("${line#RESULT }")
