@@ -16,7 +16,7 @@
 #include <epan/dissectors/packet-tcp.h>
 #include <wsutil/utf8_entities.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_crc.h"
 #include "wmmp_fragment.h"
 #include "wmmp_header.h"

@@ -5,7 +5,7 @@
 #include <epan/packet.h>
 #include <epan/proto.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 
 #ifndef WMMP_PLUGIN_VERSION
 #define WMMP_PLUGIN_VERSION "0.0.0"

@@ -17,7 +17,7 @@
 #include <epan/unit_strings.h>
 #include <wsutil/utf8_entities.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_health.h"
 
 static int proto_wmmp_health = -1;

@@ -33,7 +33,7 @@
 #include <epan/prefs.h>
 #include <wsutil/glib-compat.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_crc.h"
 
 int wmmp_eo_tap = -1;

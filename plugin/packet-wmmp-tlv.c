@@ -12,7 +12,7 @@
 #include <epan/uat.h>
 #include <epan/unit_strings.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_tables.h"
 
 /* Decrypted containers and reassembled bodies may hold containers; more than this is an attack, not a message. */

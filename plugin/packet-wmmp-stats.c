@@ -9,7 +9,7 @@
 #include <epan/stats_tree.h>
 #include <epan/srt_table.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_tables.h"
 
 /* Request IDs run 0x0001..0x000F (profile section 5); the SRT row index is the request ID. */

@@ -18,7 +18,7 @@
 #include <epan/proto_data.h>
 
 #include "wmmp_tables.h"
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 
 /* p_add_proto_data key (packet scope): the number of messages tracked so far in this dissection of the frame. */
 #define WMMP_TRACK_KEY_COUNTER 101

@@ -20,7 +20,7 @@
 #include <epan/proto_data.h>
 #include <epan/reassemble.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_fragment.h"
 #include "wmmp_tables.h"
 

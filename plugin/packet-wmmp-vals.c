@@ -4,7 +4,7 @@
  */
 #include <wireshark.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_tables.h"
 
 const value_string wmmp_command_vals[] = {

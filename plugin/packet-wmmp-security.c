@@ -15,7 +15,7 @@
 #include <epan/uat.h>
 #include <wsutil/utf8_entities.h>
 
-#include "wmmp-int.h"
+#include "packet-wmmp.h"
 #include "wmmp_header.h"
 #include "wmmp_keys.h"
 #include "wmmp_security.h"
