@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Export Objects -> WMMP: firmware images reassembled from FILE_REQ_ACK blocks (tap "wmmp_eo").
+ * packet-wmmp-export.c: Export Objects -> WMMP: firmware images reassembled from FILE_REQ_ACK blocks
+ * (tap "wmmp_eo").
  *
  *   tshark --export-objects wmmp,DIR
  *
@@ -33,7 +35,7 @@
 #include <epan/prefs.h>
 #include <wsutil/glib-compat.h>
 
-#include "packet-wmmp.h"
+#include "packet-wmmp-export.h"
 #include "wmmp_crc.h"
 
 int wmmp_eo_tap = -1;
@@ -66,13 +68,14 @@ static void export_init(void)
     admitted_total = 0;
 }
 
-bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, const wmmp_dissect_state *st, uint32_t offset,
-                             uint16_t len)
+bool wmmp_export_admit_block(packet_info *pinfo, proto_item *item, unsigned msg_index, const char *terminal,
+                             uint32_t offset, uint16_t len)
 {
-    uint32_t key[2] = { pinfo->num, st->msg_index };
+    uint32_t key[2] = { pinfo->num, msg_index };
     wmem_tree_key_t tkey[] = { { 2, key }, { 0, NULL } };
     if (!PINFO_FD_VISITED(pinfo)) {
-        const char *terminal = st->ctx->terminal ? st->ctx->terminal : "";
+        if (!terminal)
+            terminal = "";
         uint64_t end = MIN((uint64_t)offset + len, (uint64_t)WMMP_EO_CAP);
         uint32_t *seen = (uint32_t *)wmem_map_lookup(admitted_end, terminal);
         uint64_t grow = (seen && *seen >= end) ? 0 : end - (seen ? *seen : 0);
@@ -334,7 +337,7 @@ static void wmmp_eo_reset(void)
     images_allocated = 0;
 }
 
-void wmmp_register_export_objects(module_t *module)
+void wmmp_register_export_objects(int proto, module_t *module)
 {
     static ei_register_info ei[] = {
         { &ei_export_limit, { "wmmp.export.limit", PI_UNDECODED, PI_WARN,
@@ -342,8 +345,8 @@ void wmmp_register_export_objects(module_t *module)
                               "wmmp.export_max_mb): firmware block not exported", EXPFILL } },
     };
     /* Registers tap "wmmp_eo" (the protocol's filter name + "_eo") and the --export-objects name "wmmp". */
-    wmmp_eo_tap = register_export_object(proto_wmmp, wmmp_eo_packet, wmmp_eo_reset);
-    expert_register_field_array(expert_register_protocol(proto_wmmp), ei, array_length(ei));
+    wmmp_eo_tap = register_export_object(proto, wmmp_eo_packet, wmmp_eo_reset);
+    expert_register_field_array(expert_register_protocol(proto), ei, array_length(ei));
     register_init_routine(export_init);
     prefs_register_uint_preference(module, "export_max_mb", "Export Objects limit (MiB)",
                                    "Firmware images of a capture together reserve at most this many MiB (the sum "

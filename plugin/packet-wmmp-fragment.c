@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * wmmp-fragment.c: the 0x4008 fragment TLV and the reassembly of fragmented bodies (profile section 8).
+ * packet-wmmp-fragment.c: the 0x4008 fragment TLV and the reassembly of fragmented bodies (profile section 8).
  * Parts are joined with Wireshark's reassembly tables, keyed by addresses, ports, command and
  * transaction ID; the whole body is dissected in the frame of the last part.
  *
@@ -21,6 +22,8 @@
 #include <epan/reassemble.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-fragment.h"
+#include "packet-wmmp-vals.h"
 #include "wmmp_fragment.h"
 #include "wmmp_tables.h"
 

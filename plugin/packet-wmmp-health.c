@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The health record of the integrated health tester (profile section 10), carried as WMMP user data
- * (TLV 0x4007): "HT" | version 1 | flags | record ID (4) | measured at (4) | TLVs (tag 2, length 2).
+ * packet-wmmp-health.c: the health record of the integrated health tester (profile section 10), carried
+ * as WMMP user data (TLV 0x4007): "HT" | version 1 | flags | record ID (4) | measured at (4) | TLVs (tag 2,
+ * length 2).
  *
  * Found through the heuristic list "wmmp.user_data" (other application formats can join it) or forced
  * with Decode As. Every name comes from codec/wmmp_health.def; the tree is built from the tvb so each
@@ -18,6 +20,7 @@
 #include <wsutil/utf8_entities.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-health.h"
 #include "wmmp_health.h"
 
 static int proto_wmmp_health = -1;

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * wmmp-security.c: the key table wmmp_keys (profile section 11), digest verification with the session's
+ * packet-wmmp-security.c: the key table wmmp_keys (profile section 11), digest verification with the session's
  * timestamp, and decryption of 0xE040 (base key) and 0xE042 (session key) containers (section 7).
  *
  * What a message needs from the past (the last LOGIN_ACK timestamp, the session key) is taken from the
@@ -8,6 +9,7 @@
  */
 #include <wireshark.h>
 
+#include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
@@ -16,6 +18,7 @@
 #include <wsutil/utf8_entities.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-security.h"
 #include "wmmp_header.h"
 #include "wmmp_keys.h"
 #include "wmmp_security.h"
@@ -195,7 +198,8 @@ static const wmmp_terminal_keys *keys_of(wmmp_dissect_state *st)
     return wmmp_keyring_find_serial(&keyring, st->serial);
 }
 
-bool wmmp_security_no_keys(void)
+/* Whether the wmmp_keys table holds no usable entry (expert items then say how to add keys). */
+static bool no_keys(void)
 {
     return keyring.count == 0;
 }
@@ -206,7 +210,7 @@ bool wmmp_security_no_keys(void)
 
 static const char *no_keys_msg(packet_info *pinfo, const wmmp_dissect_state *st)
 {
-    if (wmmp_security_no_keys())
+    if (no_keys())
         return NO_KEYS_TABLE_MSG;
     return wmem_strdup_printf(pinfo->pool, "No keys for terminal %s in the wmmp_keys table", st->ctx->terminal);
 }
@@ -237,13 +241,65 @@ void wmmp_security_session_key(packet_info *pinfo, wmmp_dissect_state *st, tvbuf
 
 /* ---- digest ---- */
 
-/* Who signs: the sender's password (docs/PROTOCOL-NOTES.md); commands either side sends go by port. */
-static wmmp_direction expected_direction(packet_info *pinfo, uint16_t cmd)
+/*
+ * Which end of a conversation is the terminal, learned on the first pass from the first signed message whose
+ * command only one side sends (LOGIN, HEART_BEAT, their ACKs, ...). Messages either side sends
+ * (TRANSPARENT_DATA, LOGOUT, ...) are then signed by whoever sent them, whatever the ports. Kept with the
+ * message that taught it, so that the messages before it go by port on every pass, as on the first.
+ */
+typedef struct {
+    uint32_t frame, msg_index; /* the message it was learned from */
+    address addr;              /* the terminal's address and port */
+    uint32_t port;
+} terminal_end;
+
+static wmem_map_t *terminal_ends; /* conversation_t * -> terminal_end, file scope */
+
+/* Whether the message went to the platform by the ports: the platform listens on the WMMP ports (the
+   preferences udp.port and tcp.port), a terminal talks from an ephemeral one. */
+static bool sent_to_platform(packet_info *pinfo)
+{
+    range_t *range = prefs_get_range_value("wmmp", pinfo->ptype == PT_TCP ? "tcp.port" : "udp.port");
+    if (range)
+        return value_is_in_range(range, pinfo->destport) && !value_is_in_range(range, pinfo->srcport);
+    return pinfo->destport == (pinfo->ptype == PT_TCP ? WMMP_TCP_PORT : WMMP_UDP_PORT);
+}
+
+/* First pass: the conversation's terminal end, from a message whose sender the command tells. */
+static void learn_terminal_end(packet_info *pinfo, const wmmp_dissect_state *st, bool terminal_sends)
+{
+    if (PINFO_FD_VISITED(pinfo) || pinfo->flags.in_error_pkt)
+        return;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    if (wmem_map_lookup(terminal_ends, conv))
+        return;
+    terminal_end *t = wmem_new0(wmem_file_scope(), terminal_end);
+    t->frame = pinfo->num;
+    t->msg_index = st->msg_index;
+    copy_address_wmem(wmem_file_scope(), &t->addr, terminal_sends ? &pinfo->src : &pinfo->dst);
+    t->port = terminal_sends ? pinfo->srcport : pinfo->destport;
+    wmem_map_insert(terminal_ends, conv, t);
+}
+
+/* Whether the terminal sent a message of a command either side sends: by the conversation's terminal end
+   when a message before this one taught it, else by the ports. */
+static bool terminal_sent(packet_info *pinfo, const wmmp_dissect_state *st)
+{
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    const terminal_end *t = conv ? (const terminal_end *)wmem_map_lookup(terminal_ends, conv) : NULL;
+    if (t && (pinfo->num > t->frame || (pinfo->num == t->frame && st->msg_index > t->msg_index)))
+        return addresses_equal(&t->addr, &pinfo->src) && t->port == pinfo->srcport;
+    return sent_to_platform(pinfo);
+}
+
+/* Who signs: the sender, with its own password (docs/PROTOCOL-NOTES.md). */
+static wmmp_direction expected_direction(packet_info *pinfo, const wmmp_dissect_state *st, uint16_t cmd)
 {
     const wmmp_command_info *info = wmmp_command_lookup(cmd);
     if (!info || info->sender == WMMP_SENDER_BOTH)
-        return wmmp_sent_to_platform(pinfo) ? WMMP_UPLINK : WMMP_DOWNLINK;
+        return terminal_sent(pinfo, st) ? WMMP_UPLINK : WMMP_DOWNLINK;
     bool terminal_sends = (info->sender == WMMP_SENDER_TERMINAL) != (wmmp_is_ack(cmd) != 0);
+    learn_terminal_end(pinfo, st, terminal_sends);
     return terminal_sends ? WMMP_UPLINK : WMMP_DOWNLINK;
 }
 
@@ -252,7 +308,6 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
 {
     session_state snap = snapshot(pinfo, st);
     uint16_t cmd = st->ctx->command_id;
-    wmmp_dissect_tlvs(tvb, offset, WMMP_DIGEST_TLV_LEN, pinfo, tree, st);
 
     const wmmp_terminal_keys *keys = keys_of(st);
     uint32_t timestamp = 0;
@@ -266,7 +321,8 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
 
     proto_item *pi;
     if (!keys || !have_timestamp) {
-        pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN, WMMP_DIGEST_UNVERIFIED);
+        pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN,
+                                 PROTO_CHECKSUM_E_UNVERIFIED);
         proto_item_set_generated(pi);
         if (!keys)
             expert_add_info_format(pinfo, pi, &ei_no_keys, "%s", no_keys_msg(pinfo, st));
@@ -275,16 +331,12 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
         return;
     }
 
+    /* Only the sender's password: a digest made with the other direction's is Bad, not Good. */
     const uint8_t *msg = tvb_get_ptr(tvb, 0, len);
-    wmmp_direction dir = expected_direction(pinfo, cmd);
-    wmmp_direction other = dir == WMMP_UPLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
+    wmmp_direction dir = expected_direction(pinfo, st, cmd);
     bool good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
-    if (!good && wmmp_digest_verify(msg, (size_t)len, timestamp, keys, other) == WMMP_OK) {
-        good = true;
-        dir = other;
-    }
     pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN,
-                             good ? WMMP_DIGEST_GOOD : WMMP_DIGEST_BAD);
+                             good ? PROTO_CHECKSUM_E_GOOD : PROTO_CHECKSUM_E_BAD);
     proto_item_set_generated(pi);
     if (good) {
         proto_item_append_text(pi, " (%s password, timestamp %u)", dir == WMMP_UPLINK ? "uplink" : "downlink",
@@ -328,7 +380,7 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
             /* The session key comes in the LOGIN_ACK under the base key: without keys, that is the reason. */
             if (!keys) {
                 proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len, "%s", no_keys_msg(pinfo, st));
-                note_undecrypted(st, wmmp_security_no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
+                note_undecrypted(st, no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
             } else {
                 proto_tree_add_expert(tree, pinfo, &ei_no_session_key, tvb, offset, len);
                 note_undecrypted(st, WMMP_UNDECRYPTED_NO_SESSION_KEY);
@@ -339,7 +391,7 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
     } else {
         if (!keys) {
             proto_tree_add_expert_format(tree, pinfo, &ei_no_keys, tvb, offset, len, "%s", no_keys_msg(pinfo, st));
-            note_undecrypted(st, wmmp_security_no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
+            note_undecrypted(st, no_keys() ? WMMP_UNDECRYPTED_NO_KEYS : WMMP_UNDECRYPTED_NO_TERMINAL);
             return NULL;
         }
         key = keys->base_key; /* first 16 bytes: K1 | K2 */
@@ -369,17 +421,14 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
     return child;
 }
 
-static void init_sessions(void)
-{
-    /* Nothing: the map resets itself with each capture file (wmem_map_new_autoreset). */
-}
-
 void wmmp_security_register(module_t *module)
 {
     static hf_register_info hf[] = {
-        { &hf_digest_status, { "Digest status", "wmmp.digest.status", FT_UINT8, BASE_DEC,
-                               VALS(wmmp_digest_status_vals), 0,
-                               "Unverified without keys or without the session's LOGIN_ACK", HFILL } },
+        /* Wireshark's checksum status (PROTO_CHECKSUM_E_*): wmmp.digest.status == "Bad" as for every protocol */
+        { &hf_digest_status, { "Digest status", "wmmp.digest.status", FT_UINT8, BASE_NONE,
+                               VALS(proto_checksum_vals), 0,
+                               "Good, Bad (made without the sender's password), or Unverified without keys or "
+                               "without the session's LOGIN_ACK", HFILL } },
         { &hf_digest_expected, { "Expected digest", "wmmp.digest.expected", FT_BYTES, BASE_NONE, NULL, 0,
                                  "The MD5 the keys give", HFILL } },
         { &hf_decrypted, { "Decrypted", "wmmp.decrypted", FT_BOOLEAN, BASE_NONE, NULL, 0,
@@ -408,8 +457,9 @@ void wmmp_security_register(module_t *module)
     proto_register_field_array(proto_wmmp, hf, array_length(hf));
     expert_register_field_array(expert_register_protocol(proto_wmmp), ei, array_length(ei));
     wmmp_crypto_init();
+    /* resets itself with each capture file */
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
-    register_init_routine(init_sessions);
+    terminal_ends = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
 
     uat_t *uat = uat_new("WMMP keys", sizeof(key_record_t), "wmmp_keys", true, &key_records, &num_key_records,
                          UAT_AFFECTS_DISSECTION, NULL, key_record_copy, key_record_update, key_record_free,

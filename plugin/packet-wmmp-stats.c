@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Statistics -> WMMP: a counter tree and service response times, both fed by tap "wmmp"
- * (one wmmp_tap_info per dissected message, queued by packet-wmmp.c).
+ * packet-wmmp-stats.c: Statistics -> WMMP: a counter tree and service response times, both fed by tap "wmmp"
+ * (the wmmp_msg_ctx of every dissected message, queued by packet-wmmp.c).
  *
  *   tshark -z wmmp,tree[,filter]   the stats tree "WMMP/Messages" (abbreviation "wmmp")
  *   tshark -z wmmp,srt[,filter]    the SRT table; Wireshark 4.0 names it "<protocol filter name>,srt"
@@ -10,6 +11,7 @@
 #include <epan/srt_table.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-stats.h"
 #include "wmmp_tables.h"
 
 /* Request IDs run 0x0001..0x000F (profile section 5); the SRT row index is the request ID. */
@@ -41,7 +43,7 @@ static void wmmp_stats_tree_init(stats_tree *st)
 static tap_packet_status wmmp_stats_tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
                                                 const void *data, tap_flags_t flags _U_)
 {
-    const wmmp_tap_info *ti = (const wmmp_tap_info *)data;
+    const wmmp_msg_ctx *ti = (const wmmp_msg_ctx *)data;
     char buf[64];
     const char *name;
 
@@ -99,7 +101,7 @@ static tap_packet_status wmmp_srt_packet(void *tapdata, packet_info *pinfo, epan
                                          const void *data, tap_flags_t flags _U_)
 {
     srt_data_t *srt = (srt_data_t *)tapdata;
-    const wmmp_tap_info *ti = (const wmmp_tap_info *)data;
+    const wmmp_msg_ctx *ti = (const wmmp_msg_ctx *)data;
     srt_stat_table *table;
     uint16_t request;
     nstime_t request_time;

@@ -1,24 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * wmmp-tlv.c: TLV lists (profile sections 4 and 6). One field per dictionary tag, generated at start-up
- * from codec/wmmp_tags.def (name, type, unit and filter name declared there once); the user table
+ * packet-wmmp-tlv.c: TLV lists (profile sections 4 and 6). One field per dictionary tag, generated at
+ * start-up from codec/wmmp_tags.def (name, type, unit and filter name declared there once); the user table
  * wmmp_tags adds or overrides names; the "dialect" preference reads tag 0x0002 as the paper's signal level.
+ * User data (0x4007) goes to the heuristic list and Decode As table made here; decrypted containers and
+ * reassembled bodies are dissected here (TLVs) or handed back to the core (bodies: st->dissect_body).
  */
 #include <wireshark.h>
 
+#include <epan/decode_as.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/to_str.h>
 #include <epan/uat.h>
 #include <epan/unit_strings.h>
+#include <wsutil/utf8_entities.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-fragment.h"
+#include "packet-wmmp-security.h"
+#include "packet-wmmp-tlv.h"
+#include "packet-wmmp-vals.h"
 #include "wmmp_tables.h"
 
 /* Decrypted containers and reassembled bodies may hold containers; more than this is an attack, not a message. */
 #define WMMP_MAX_DEPTH 3
 
-int wmmp_pref_dialect = WMMP_DIALECT_WMMP3;
+/* The Info summary of a CONFIG_* / REMOTE_CTRL body names at most this many tags (then "…"), and stops
+   adding names once it is this long. */
+#define WMMP_INFO_MAX_TAGS 4
+#define WMMP_INFO_MAX_CHARS 48
+
+static int pref_dialect = WMMP_DIALECT_WMMP3;
+
+static heur_dissector_list_t user_data_heur_list;
+static dissector_table_t user_data_table;
 
 static int hf_tlv_tag = -1;
 static int hf_tlv_length = -1;
@@ -257,6 +274,18 @@ static void note_download_info(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t
     }
 }
 
+/* User data (0x4007): Decode As first, then the heuristic list (the health record is one); the message
+   context goes along as `data`. */
+static void dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st)
+{
+    heur_dtbl_entry_t *hdtbl_entry;
+    if (tvb_reported_length(tvb) == 0)
+        return;
+    if (dissector_try_payload_with_data(user_data_table, tvb, pinfo, tree, true, st->ctx))
+        return;
+    dissector_try_heuristic(user_data_heur_list, tvb, pinfo, tree, &hdtbl_entry, st->ctx);
+}
+
 static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
                            proto_tree *tlv_tree, proto_item *tlv_item, wmmp_dissect_state *st)
 {
@@ -275,7 +304,7 @@ static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len
     increment_dissection_depth(pinfo);
     st->depth++;
     if (tag == WMMP_TAG_ENCRYPTED_BODY)
-        wmmp_dissect_body(plain, 0, plain_len, pinfo, dtree, st);
+        st->dissect_body(plain, 0, plain_len, pinfo, dtree, st);
     else
         wmmp_dissect_tlvs(plain, 0, plain_len, pinfo, dtree, st);
     st->depth--;
@@ -308,22 +337,23 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
         proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         break;
     case WMMP_VT_CSQ: {
-        uint8_t csq = tvb_get_uint8(tvb, offset);
-        pi = proto_tree_add_item(tree, hf, tvb, offset, 1, ENC_BIG_ENDIAN);
+        uint32_t csq;
+        pi = proto_tree_add_item_ret_uint(tree, hf, tvb, offset, 1, ENC_BIG_ENDIAN, &csq);
         proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         if (csq <= 31) {
-            pi = proto_tree_add_int(tree, hf_signal_dbm, tvb, offset, 1, -113 + 2 * csq);
+            pi = proto_tree_add_int(tree, hf_signal_dbm, tvb, offset, 1, -113 + 2 * (int32_t)csq);
             proto_item_set_generated(pi);
         }
         break;
     }
     case WMMP_VT_CELL: {
         proto_tree *ctree;
+        uint32_t lac, ci;
         pi = proto_tree_add_item(tree, hf, tvb, offset, 4, ENC_NA);
         ctree = proto_item_add_subtree(pi, ett_tlv_value);
-        proto_tree_add_item(ctree, hf_cell_lac, tvb, offset, 2, ENC_BIG_ENDIAN);
-        proto_tree_add_item(ctree, hf_cell_ci, tvb, offset + 2, 2, ENC_BIG_ENDIAN);
-        proto_item_append_text(tlv_item, ": LAC %u, CI %u", tvb_get_ntohs(tvb, offset), tvb_get_ntohs(tvb, offset + 2));
+        proto_tree_add_item_ret_uint(ctree, hf_cell_lac, tvb, offset, 2, ENC_BIG_ENDIAN, &lac);
+        proto_tree_add_item_ret_uint(ctree, hf_cell_ci, tvb, offset + 2, 2, ENC_BIG_ENDIAN, &ci);
+        proto_item_append_text(tlv_item, ": LAC %u, CI %u", lac, ci);
         break;
     }
     case WMMP_VT_TAG_LIST:
@@ -349,7 +379,7 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
             increment_dissection_depth(pinfo);
             st->depth++;
             st->reassembled++;
-            wmmp_dissect_body(whole, 0, tvb_reported_length(whole), pinfo, tree, st);
+            st->dissect_body(whole, 0, tvb_reported_length(whole), pinfo, tree, st);
             st->reassembled--;
             st->depth--;
             decrement_dissection_depth(pinfo);
@@ -365,7 +395,7 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
         if (len > 0)
             proto_tree_add_item(tree, hf, tvb, offset, len, ENC_NA);
         if (tag == WMMP_TAG_USER_DATA) {
-            wmmp_dissect_user_data(tvb_new_subset_length(tvb, offset, len), pinfo, tree, st);
+            dissect_user_data(tvb_new_subset_length(tvb, offset, len), pinfo, tree, st);
         } else if (tag == WMMP_TAG_SESSION_KEY && len == 16) {
             wmmp_security_session_key(pinfo, st, tvb, offset);
         }
@@ -395,7 +425,7 @@ static int generic_field(wmmp_value_type type)
 static const char *tag_name(uint16_t tag, const user_tag_info **user, const wmmp_tag_info **info)
 {
     *user = (const user_tag_info *)g_hash_table_lookup(user_tag_map, GUINT_TO_POINTER(tag));
-    *info = *user ? NULL : wmmp_tag_lookup(tag, (wmmp_dialect)wmmp_pref_dialect);
+    *info = *user ? NULL : wmmp_tag_lookup(tag, (wmmp_dialect)pref_dialect);
     return *user ? (*user)->name : *info ? (*info)->name : "Unknown";
 }
 
@@ -433,6 +463,65 @@ static void check_apn(tvbuff_t *tvb, int offset, uint16_t len, packet_info *pinf
     }
 }
 
+/* The commands whose Info names the tags of their body. */
+static bool summarises_tags(uint16_t cmd)
+{
+    switch (wmmp_request_of(cmd)) {
+    case WMMP_CMD_CONFIG_GET:
+    case WMMP_CMD_CONFIG_SET:
+    case WMMP_CMD_CONFIG_TRAP:
+    case WMMP_CMD_CONFIG_REQ:
+    case WMMP_CMD_REMOTE_CTRL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Notes one TLV of the body for the Info summary (name: its short name, e.g. the filter name "apn"; cmd:
+   for 0x4001, the command's name, else NULL). */
+static void info_add_tag(packet_info *pinfo, wmmp_dissect_state *st, uint16_t tag, const char *name, const char *cmd)
+{
+    uint16_t command = st->ctx->command_id;
+    /* the digest, containers (their plaintext is noted instead) and fragments are no configuration */
+    if (!summarises_tags(command) || tag == WMMP_TAG_DIGEST || tag == WMMP_TAG_ENCRYPTED_TLVS ||
+        tag == WMMP_TAG_ENCRYPTED_BODY || tag == WMMP_TAG_FRAGMENT)
+        return;
+    if (cmd && command == WMMP_CMD_REMOTE_CTRL) {
+        if (!st->info_remote_cmd)
+            st->info_remote_cmd = cmd;
+        return;
+    }
+    if (!st->info_tags)
+        st->info_tags = wmem_strbuf_new(pinfo->pool, "");
+    st->info_tag_count++;
+    if (st->info_tags_shown >= WMMP_INFO_MAX_TAGS || wmem_strbuf_get_len(st->info_tags) >= WMMP_INFO_MAX_CHARS)
+        return;
+    if (st->info_tags_shown++ > 0)
+        wmem_strbuf_append_c(st->info_tags, ',');
+    wmem_strbuf_append(st->info_tags, name);
+}
+
+/* "cmd=Reboot", "tags=apn,heartbeat_interval", "rejected=apn" (tags an error ACK lists), after the body. */
+void wmmp_tlv_append_info(packet_info *pinfo, wmmp_dissect_state *st)
+{
+    if (st->info_remote_cmd) {
+        col_append_fstr(pinfo->cinfo, COL_INFO, " cmd=%s", st->info_remote_cmd);
+        st->info_remote_cmd = NULL;
+    }
+    if (!st->info_tags)
+        return;
+    bool rejected = wmmp_is_ack(st->ctx->command_id) && st->ctx->has_result && st->ctx->result != 0;
+    if (st->info_tags_shown < st->info_tag_count)
+        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s," UTF8_HORIZONTAL_ELLIPSIS " (%u tags)",
+                        rejected ? "rejected" : "tags", wmem_strbuf_get_str(st->info_tags), st->info_tag_count);
+    else
+        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s", rejected ? "rejected" : "tags",
+                        wmem_strbuf_get_str(st->info_tags));
+    st->info_tags = NULL;
+    st->info_tag_count = st->info_tags_shown = 0;
+}
+
 /* The TLV's name for the Info summary of CONFIG_* and REMOTE_CTRL: the filter name of a dictionary tag
    ("apn"), the name a user gave, else the tag number; for 0x4001 also the command. */
 static void note_info_tag(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len, packet_info *pinfo,
@@ -442,7 +531,7 @@ static void note_info_tag(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len,
     const char *cmd = NULL;
     if (!user && tag == WMMP_TAG_REMOTE_CTRL_CMD && len == 1)
         cmd = val_to_str_const(tvb_get_uint8(tvb, offset), wmmp_remote_cmd_vals, "Unknown");
-    wmmp_info_note_tag(pinfo, st, tag, name, cmd);
+    info_add_tag(pinfo, st, tag, name, cmd);
 }
 
 /* One TLV whose value lies in the buffer; its item is labelled, tag and length items are in tree. */
@@ -651,9 +740,12 @@ void wmmp_tlv_register(module_t *module)
     expert_register_field_array(expert_register_protocol(proto_wmmp), ei, array_length(ei));
     register_tag_fields(proto_wmmp);
 
+    user_data_heur_list = register_heur_dissector_list(WMMP_USER_DATA_HEUR_LIST, proto_wmmp);
+    user_data_table = register_decode_as_next_proto(proto_wmmp, WMMP_USER_DATA_TABLE, "WMMP user data", NULL);
+
     prefs_register_enum_preference(module, "dialect", "TLV dialect",
                                    "How tag 0x0002 is read: the APN (WMMP 3.0) or the signal level (seed paper)",
-                                   &wmmp_pref_dialect, dialects, false);
+                                   &pref_dialect, dialects, false);
 
     user_tag_map = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, user_tag_info_free);
     uat_t *uat = uat_new("WMMP tags", sizeof(user_tag_t), "wmmp_tags", true, &user_tags, &num_user_tags,

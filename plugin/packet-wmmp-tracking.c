@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Request/ACK tracking for WMMP (profile sections 2, 5, 8, 9).
+ * packet-wmmp-tracking.c: request/ACK tracking for WMMP (profile sections 2, 5, 8, 9).
  *
  * A request and its ACK share the request command (ACK bit cleared) and the Sequence_ID chosen by the
  * requester; they are matched per conversation and per requester direction, so that both sides' own
@@ -19,6 +20,7 @@
 
 #include "wmmp_tables.h"
 #include "packet-wmmp.h"
+#include "packet-wmmp-tracking.h"
 
 /* p_add_proto_data key (packet scope): the number of messages tracked so far in this dissection of the frame. */
 #define WMMP_TRACK_KEY_COUNTER 101
@@ -364,8 +366,7 @@ static wmmp_track_rec *message_record(packet_info *pinfo, const wmmp_msg_ctx *ct
     return rec;
 }
 
-bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const wmmp_msg_ctx *ctx,
-                            wmmp_tap_info *tap)
+bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_msg_ctx *ctx)
 {
     wmmp_track_rec *rec;
     proto_item *it;
@@ -374,13 +375,11 @@ bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
     if (!ctx)
         return false;
     is_ack = wmmp_is_ack(ctx->command_id);
-    if (tap) {
-        tap->is_request = !is_ack && !ctx->fragment_control;
-        tap->retransmission = false;
-        tap->has_response_time = false;
-        tap->request_frame = 0;
-        nstime_set_zero(&tap->response_time);
-    }
+    ctx->is_request = !is_ack && !ctx->fragment_control;
+    ctx->retransmission = false;
+    ctx->has_response_time = false;
+    ctx->request_frame = 0;
+    nstime_set_zero(&ctx->response_time);
     /* Fragment control is neither request nor ACK; a copy quoted in an ICMP error is not traffic. */
     if (ctx->fragment_control || pinfo->flags.in_error_pkt)
         return false;
@@ -419,11 +418,9 @@ bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
         proto_item_set_generated(it);
         it = proto_tree_add_time(tree, hf_wmmp_response_time, tvb, 0, 0, &response_time);
         proto_item_set_generated(it);
-        if (tap) {
-            tap->has_response_time = true;
-            tap->response_time = response_time;
-            tap->request_frame = rec->exchange->req_frame;
-        }
+        ctx->has_response_time = true;
+        ctx->response_time = response_time;
+        ctx->request_frame = rec->exchange->req_frame;
         break;
     }
     default: /* ROLE_PART */
@@ -436,8 +433,7 @@ bool wmmp_track_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, con
         expert_add_info_format(pinfo, it, &ei_wmmp_retransmission, "Retransmission of frame %u",
                                rec->retrans_of);
         col_append_str(pinfo->cinfo, COL_INFO, " [Retransmission]");
-        if (tap)
-            tap->retransmission = true;
+        ctx->retransmission = true;
     }
     return rec->retrans_of != 0;
 }

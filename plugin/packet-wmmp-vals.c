@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * value_strings for the plugin, expanded from the codec's declaration tables so that every command,
+ * packet-wmmp-vals.c: value_strings for the plugin, expanded from the codec's declaration tables so that every command,
  * result and reason is named in exactly one place (codec/wmmp_commands.def, codec/wmmp_values.def).
  */
 #include <wireshark.h>
 
-#include "packet-wmmp.h"
+#include "packet-wmmp-vals.h"
 #include "wmmp_tables.h"
 
 const value_string wmmp_command_vals[] = {
@@ -60,13 +61,6 @@ const value_string wmmp_fragment_op_vals[] = {
 const value_string wmmp_class_vals[] = {
 #define WMMP_MSG_CLASS(v, n) { v, n },
 #include "wmmp_values.def"
-    { 0, NULL }
-};
-
-const value_string wmmp_digest_status_vals[] = {
-    { WMMP_DIGEST_UNVERIFIED, "Unverified" },
-    { WMMP_DIGEST_GOOD, "Good" },
-    { WMMP_DIGEST_BAD, "Bad" },
     { 0, NULL }
 };
 

@@ -1,38 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * packet-wmmp.c: the WMMP-T 3.0 protocol (China Mobile's Wireless M2M Protocol, terminal to platform),
  * as fixed by the project's wire profile. This file owns registration, ports and heuristics, TCP framing,
  * the 28-byte header, the derived message class and every command's fixed body prefix. TLVs, security,
- * fragments, tracking, health records, statistics and export live in their own files (wmmp-int.h).
+ * fragments, tracking, health records, statistics and export live in their own files (packet-wmmp.h).
  */
 #include <wireshark.h>
 
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
-#include <epan/decode_as.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/tap.h>
 #include <epan/dissectors/packet-tcp.h>
-#include <wsutil/utf8_entities.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-export.h"
+#include "packet-wmmp-fragment.h"
+#include "packet-wmmp-security.h"
+#include "packet-wmmp-stats.h"
+#include "packet-wmmp-tlv.h"
+#include "packet-wmmp-tracking.h"
+#include "packet-wmmp-vals.h"
 #include "wmmp_crc.h"
 #include "wmmp_fragment.h"
 #include "wmmp_header.h"
 #include "wmmp_message.h"
 #include "wmmp_tables.h"
 
-#define WMMP_UDP_PORT 9992
-#define WMMP_TCP_PORT 9991
 
 /* p_add_proto_data key (packet pool): how many messages of this frame were dissected so far. */
 #define WMMP_KEY_MSG_COUNT 1
-
-/* The Info summary of a CONFIG_* / REMOTE_CTRL body names at most this many tags (then "…"), and stops
-   adding names once it is this long. */
-#define WMMP_INFO_MAX_TAGS 4
-#define WMMP_INFO_MAX_CHARS 48
 
 int proto_wmmp = -1;
 int wmmp_tap = -1;
@@ -87,8 +86,6 @@ static expert_field ei_file_length = EI_INIT;
 
 static dissector_handle_t wmmp_udp_handle;
 static dissector_handle_t wmmp_tcp_handle;
-static heur_dissector_list_t user_data_heur_list;
-static dissector_table_t user_data_table;
 static wmmp_pref_bool pref_desegment = true;
 
 static const value_string crc_status_vals[] = {
@@ -105,15 +102,6 @@ static int *const safe_flag_bits[] = {
 static void format_version(char *buf, uint32_t v)
 {
     snprintf(buf, ITEM_LABEL_LENGTH, "%u.%u (0x%04x)", v >> 8, v & 0xFF, v);
-}
-
-bool wmmp_sent_to_platform(packet_info *pinfo)
-{
-    /* The platform listens on the WMMP ports; a terminal talks from an ephemeral one. */
-    range_t *range = prefs_get_range_value("wmmp", pinfo->ptype == PT_TCP ? "tcp.port" : "udp.port");
-    if (range)
-        return value_is_in_range(range, pinfo->destport) && !value_is_in_range(range, pinfo->srcport);
-    return pinfo->destport == (pinfo->ptype == PT_TCP ? WMMP_TCP_PORT : WMMP_UDP_PORT);
 }
 
 /* Position of the next message in this frame (several may share a TCP segment or a datagram). */
@@ -134,10 +122,10 @@ static void dissect_tlvs_after(tvbuff_t *tvb, int offset, int end, packet_info *
 /* The result byte that starts most ACKs. */
 static int dissect_result(tvbuff_t *tvb, int offset, proto_tree *tree, packet_info *pinfo, wmmp_dissect_state *st)
 {
-    uint8_t result = tvb_get_uint8(tvb, offset);
-    proto_tree_add_item(tree, hf_result, tvb, offset, 1, ENC_BIG_ENDIAN);
+    uint32_t result;
+    proto_tree_add_item_ret_uint(tree, hf_result, tvb, offset, 1, ENC_BIG_ENDIAN, &result);
     st->ctx->has_result = true;
-    st->ctx->result = result;
+    st->ctx->result = (uint8_t)result;
     col_append_fstr(pinfo->cinfo, COL_INFO, " result=%s", val_to_str_const(result, wmmp_result_vals, "Unknown"));
     /* An error ACK lists the rejected tags, each with length 0. */
     st->tag_list_context = result != 0;
@@ -145,10 +133,9 @@ static int dissect_result(tvbuff_t *tvb, int offset, proto_tree *tree, packet_in
 }
 
 /* CRC-16 of the user data of TRANSPARENT_DATA / TRANSPARENT_CMD: found in the 0x4007 TLV. */
-static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset, int end, packet_info *pinfo,
-                                  proto_tree *tree, wmmp_dissect_state *st)
+static void check_transparent_crc(tvbuff_t *tvb, uint32_t crc, int crc_offset, int tlv_offset, int end,
+                                  packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st)
 {
-    uint16_t crc = tvb_get_ntohs(tvb, crc_offset);
     int off = tlv_offset;
     while (end - off >= 4) {
         uint16_t tag = tvb_get_ntohs(tvb, off);
@@ -174,27 +161,24 @@ static void check_transparent_crc(tvbuff_t *tvb, int crc_offset, int tlv_offset,
 static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info *pinfo, proto_tree *tree,
                                 wmmp_dissect_state *st)
 {
-    uint32_t transaction = tvb_get_ntohl(tvb, offset);
-    uint8_t status = tvb_get_uint8(tvb, offset + 4);
-    uint16_t crc = tvb_get_ntohs(tvb, offset + 5);
-    uint32_t file_offset = tvb_get_ntohl(tvb, offset + 7);
-    uint16_t block_len = tvb_get_ntohs(tvb, offset + 11);
-    proto_tree_add_item(tree, hf_file_transaction, tvb, offset, 4, ENC_BIG_ENDIAN);
-    proto_tree_add_item(tree, hf_file_status, tvb, offset + 4, 1, ENC_BIG_ENDIAN);
-    proto_item *crc_item = proto_tree_add_item(tree, hf_crc16, tvb, offset + 5, 2, ENC_BIG_ENDIAN);
-    proto_tree_add_item(tree, hf_file_offset, tvb, offset + 7, 4, ENC_BIG_ENDIAN);
-    proto_item *len_item = proto_tree_add_item(tree, hf_file_length, tvb, offset + 11, 2, ENC_BIG_ENDIAN);
+    uint32_t transaction, status, crc, file_offset, block_len;
+    proto_tree_add_item_ret_uint(tree, hf_file_transaction, tvb, offset, 4, ENC_BIG_ENDIAN, &transaction);
+    proto_tree_add_item_ret_uint(tree, hf_file_status, tvb, offset + 4, 1, ENC_BIG_ENDIAN, &status);
+    proto_item *crc_item = proto_tree_add_item_ret_uint(tree, hf_crc16, tvb, offset + 5, 2, ENC_BIG_ENDIAN, &crc);
+    proto_tree_add_item_ret_uint(tree, hf_file_offset, tvb, offset + 7, 4, ENC_BIG_ENDIAN, &file_offset);
+    proto_item *len_item = proto_tree_add_item_ret_uint(tree, hf_file_length, tvb, offset + 11, 2, ENC_BIG_ENDIAN,
+                                                        &block_len);
     col_append_fstr(pinfo->cinfo, COL_INFO, " offset=%u length=%u", file_offset, block_len);
     offset += 13;
-    if (block_len > end - offset) {
+    if (block_len > (uint32_t)(end - offset)) {
         expert_add_info_format(pinfo, len_item, &ei_file_length, "Block length %u exceeds the %d bytes left",
                                block_len, end - offset);
         st->ctx->malformed = true;
-        block_len = (uint16_t)(end - offset);
+        block_len = (uint32_t)(end - offset);
     }
     if (block_len > 0)
         proto_tree_add_item(tree, hf_file_data, tvb, offset, block_len, ENC_NA);
-    uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, offset, block_len), block_len);
+    uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, offset, (int)block_len), block_len);
     proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, offset - 8, 2, computed == crc ? 1 : 2);
     proto_item_set_generated(pi);
     if (computed != crc) {
@@ -202,18 +186,19 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
                                crc, computed);
         st->bad_crc = true;
     }
-    if (st->eo && !wmmp_export_admit_block(pinfo, len_item, st, file_offset, block_len))
+    if (st->eo && !wmmp_export_admit_block(pinfo, len_item, st->msg_index, st->ctx->terminal, file_offset,
+                                           (uint16_t)block_len))
         st->eo_refused = true;
     if (st->eo) {
         st->eo->kind = WMMP_EO_FILE_BLOCK;
-        st->eo->status = status;
+        st->eo->status = (uint8_t)status;
         st->eo->offset = file_offset;
-        st->eo->block_length = block_len;
+        st->eo->block_length = (uint16_t)block_len;
         st->eo->data = tvb_memdup(pinfo->pool, tvb, offset, block_len);
         st->eo->transaction_id = transaction;
         st->eo->has_transaction = true;
     }
-    return offset + block_len;
+    return offset + (int)block_len;
 }
 
 /* The fixed prefix of profile section 5; returns where the TLVs start, or -1 when the body is too short. */
@@ -236,26 +221,26 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
         proto_tree_add_item(tree, hf_login_software_version, tvb, offset, 8, ENC_ASCII);
         proto_tree_add_item(tree, hf_login_sync_crc, tvb, offset + 8, 4, ENC_BIG_ENDIAN);
         return offset + 12;
-    case WMMP_CMD_LOGIN | WMMP_ACK_BIT: {
-        uint8_t result = tvb_get_uint8(tvb, offset);
+    case WMMP_CMD_LOGIN | WMMP_ACK_BIT:
         dissect_result(tvb, offset, tree, pinfo, st);
         st->tag_list_context = false;
         proto_tree_add_item(tree, hf_login_timestamp, tvb, offset + 1, 4, ENC_TIME_SECS | ENC_BIG_ENDIAN);
-        wmmp_security_login_ack(pinfo, st, result, tvb_get_ntohl(tvb, offset + 1));
+        wmmp_security_login_ack(pinfo, st, st->ctx->result, tvb_get_ntohl(tvb, offset + 1));
         return offset + 5;
-    }
     case WMMP_CMD_LOGOUT: {
-        uint8_t reason = tvb_get_uint8(tvb, offset);
-        proto_tree_add_item(tree, hf_logout_reason, tvb, offset, 1, ENC_BIG_ENDIAN);
+        uint32_t reason;
+        proto_tree_add_item_ret_uint(tree, hf_logout_reason, tvb, offset, 1, ENC_BIG_ENDIAN, &reason);
         col_append_fstr(pinfo->cinfo, COL_INFO, " reason=%s",
                         val_to_str_const(reason, wmmp_logout_reason_vals, "Unknown"));
         return offset + 1;
     }
     case WMMP_CMD_TRANSPARENT_DATA:
-    case WMMP_CMD_TRANSPARENT_CMD:
-        proto_tree_add_item(tree, hf_crc16, tvb, offset, 2, ENC_BIG_ENDIAN);
-        check_transparent_crc(tvb, offset, offset + 2, end, pinfo, tree, st);
+    case WMMP_CMD_TRANSPARENT_CMD: {
+        uint32_t crc;
+        proto_tree_add_item_ret_uint(tree, hf_crc16, tvb, offset, 2, ENC_BIG_ENDIAN, &crc);
+        check_transparent_crc(tvb, crc, offset, offset + 2, end, pinfo, tree, st);
         return offset + 2;
+    }
     case WMMP_CMD_REGISTER:
         proto_tree_add_item(tree, hf_register_operation, tvb, offset, 1, ENC_BIG_ENDIAN);
         proto_tree_add_item(tree, wmmp_tlv_field(WMMP_TAG_IMEI), tvb, offset + 1, 16, ENC_ASCII);
@@ -266,11 +251,12 @@ static int dissect_prefix(tvbuff_t *tvb, int offset, int end, packet_info *pinfo
         proto_tree_add_item(tree, hf_register_serial, tvb, offset + 1, 16, ENC_ASCII);
         return offset + 17;
     case WMMP_CMD_FILE_REQ: {
+        uint32_t file_offset;
         proto_tree_add_item(tree, hf_file_transaction, tvb, offset, 4, ENC_BIG_ENDIAN);
         proto_tree_add_item(tree, hf_file_status, tvb, offset + 4, 1, ENC_BIG_ENDIAN);
-        proto_tree_add_item(tree, hf_file_offset, tvb, offset + 5, 4, ENC_BIG_ENDIAN);
+        proto_tree_add_item_ret_uint(tree, hf_file_offset, tvb, offset + 5, 4, ENC_BIG_ENDIAN, &file_offset);
         proto_tree_add_item(tree, hf_file_block_size, tvb, offset + 9, 2, ENC_BIG_ENDIAN);
-        col_append_fstr(pinfo->cinfo, COL_INFO, " offset=%u", tvb_get_ntohl(tvb, offset + 5));
+        col_append_fstr(pinfo->cinfo, COL_INFO, " offset=%u", file_offset);
         return offset + 11;
     }
     case WMMP_CMD_FILE_REQ | WMMP_ACK_BIT:
@@ -293,8 +279,9 @@ static bool is_fragment_part_body(uint8_t flag, tvbuff_t *tvb, int offset, int l
            tvb_get_ntohs(tvb, offset) == WMMP_TAG_FRAGMENT && tvb_get_ntohs(tvb, offset + 2) == len - 4;
 }
 
-void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
-                       wmmp_dissect_state *st)
+/* The body dissector (st->dissect_body): also called back by the TLV code for decrypted and reassembled bodies. */
+static void dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
+                         wmmp_dissect_state *st)
 {
     int end = offset + len;
     uint16_t cmd = st->ctx->command_id;
@@ -320,19 +307,9 @@ void wmmp_dissect_body(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, p
     dissect_tlvs_after(tvb, tlvs, end, pinfo, tree, st);
 }
 
-void wmmp_dissect_user_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, wmmp_dissect_state *st)
-{
-    heur_dtbl_entry_t *hdtbl_entry;
-    if (tvb_reported_length(tvb) == 0)
-        return;
-    if (dissector_try_payload_with_data(user_data_table, tvb, pinfo, tree, true, st->ctx))
-        return;
-    dissector_try_heuristic(user_data_heur_list, tvb, pinfo, tree, &hdtbl_entry, st->ctx);
-}
-
 /* Classifies the message with the codec (one definition of the profile's class and mismatch rules). */
 static void add_class(tvbuff_t *tvb, int msg_len, int body_end, bool has_digest, packet_info *pinfo,
-                      proto_tree *tree, wmmp_tap_info *tap, wmmp_msg_ctx *ctx)
+                      proto_tree *tree, wmmp_msg_ctx *ctx)
 {
     wmmp_message m;
     memset(&m, 0, sizeof m);
@@ -346,68 +323,11 @@ static void add_class(tvbuff_t *tvb, int msg_len, int body_end, bool has_digest,
     wmmp_err err = wmmp_message_classify(&m, &cls);
     proto_item *pi = proto_tree_add_uint(tree, hf_class, tvb, 10, 1, cls);
     proto_item_set_generated(pi);
-    tap->msg_class = cls;
+    ctx->msg_class = cls;
     if (err == WMMP_ERR_FLAG_CONTENT_MISMATCH) {
         expert_add_info(pinfo, pi, &ei_flag_mismatch);
         ctx->malformed = true;
     }
-}
-
-/* The commands whose Info names the tags of their body. */
-static bool summarises_tags(uint16_t cmd)
-{
-    switch (wmmp_request_of(cmd)) {
-    case WMMP_CMD_CONFIG_GET:
-    case WMMP_CMD_CONFIG_SET:
-    case WMMP_CMD_CONFIG_TRAP:
-    case WMMP_CMD_CONFIG_REQ:
-    case WMMP_CMD_REMOTE_CTRL:
-        return true;
-    default:
-        return false;
-    }
-}
-
-void wmmp_info_note_tag(packet_info *pinfo, wmmp_dissect_state *st, uint16_t tag, const char *name, const char *cmd)
-{
-    uint16_t command = st->ctx->command_id;
-    /* the digest, containers (their plaintext is noted instead) and fragments are no configuration */
-    if (!summarises_tags(command) || tag == WMMP_TAG_DIGEST || tag == WMMP_TAG_ENCRYPTED_TLVS ||
-        tag == WMMP_TAG_ENCRYPTED_BODY || tag == WMMP_TAG_FRAGMENT)
-        return;
-    if (cmd && command == WMMP_CMD_REMOTE_CTRL) {
-        if (!st->info_remote_cmd)
-            st->info_remote_cmd = cmd;
-        return;
-    }
-    if (!st->info_tags)
-        st->info_tags = wmem_strbuf_new(pinfo->pool, "");
-    st->info_tag_count++;
-    if (st->info_tags_shown >= WMMP_INFO_MAX_TAGS || wmem_strbuf_get_len(st->info_tags) >= WMMP_INFO_MAX_CHARS)
-        return;
-    if (st->info_tags_shown++ > 0)
-        wmem_strbuf_append_c(st->info_tags, ',');
-    wmem_strbuf_append(st->info_tags, name);
-}
-
-/* "cmd=Reboot", "tags=apn,heartbeat_interval", "rejected=apn" (tags an error ACK lists), after the body. */
-static void append_tags_info(packet_info *pinfo, wmmp_dissect_state *st)
-{
-    if (st->info_remote_cmd) {
-        col_append_fstr(pinfo->cinfo, COL_INFO, " cmd=%s", st->info_remote_cmd);
-        st->info_remote_cmd = NULL;
-    }
-    if (!st->info_tags)
-        return;
-    bool rejected = wmmp_is_ack(st->ctx->command_id) && st->ctx->has_result && st->ctx->result != 0;
-    if (st->info_tags_shown < st->info_tag_count)
-        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s," UTF8_HORIZONTAL_ELLIPSIS " (%u tags)",
-                        rejected ? "rejected" : "tags", wmem_strbuf_get_str(st->info_tags), st->info_tag_count);
-    else
-        col_append_fstr(pinfo->cinfo, COL_INFO, " %s=%s", rejected ? "rejected" : "tags",
-                        wmem_strbuf_get_str(st->info_tags));
-    st->info_tags = NULL;
-    st->info_tag_count = st->info_tags_shown = 0;
 }
 
 /* What went wrong with the message, at the end of its Info: " [MALFORMED]", " [BAD CRC-16]",
@@ -433,10 +353,10 @@ static void append_problems_info(packet_info *pinfo, const wmmp_dissect_state *s
     }
 }
 
-static void queue_taps(packet_info *pinfo, wmmp_tap_info *tap, wmmp_dissect_state *st)
+static void queue_taps(packet_info *pinfo, wmmp_dissect_state *st)
 {
     if (have_tap_listener(wmmp_tap))
-        tap_queue_packet(wmmp_tap, pinfo, tap);
+        tap_queue_packet(wmmp_tap, pinfo, st->ctx);
     if (wmmp_eo_tap >= 0 && st->eo && have_tap_listener(wmmp_eo_tap)) {
         if (st->is_download_info || (st->eo->kind == WMMP_EO_FILE_BLOCK && !st->eo_refused))
             tap_queue_packet(wmmp_eo_tap, pinfo, st->eo);
@@ -463,18 +383,31 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
         return avail;
     }
 
-    uint16_t total = tvb_get_ntohs(tvb, 0);
-    uint16_t cmd = tvb_get_ntohs(tvb, 2);
-    uint32_t seq = tvb_get_ntohl(tvb, 4);
-    uint16_t version = tvb_get_ntohs(tvb, 8);
-    uint8_t flag = tvb_get_uint8(tvb, 10);
+    /* Header */
+    uint32_t total, cmd, seq, version, flag, reserved;
+    proto_tree *htree = proto_tree_add_subtree(wmmp_tree, tvb, 0, WMMP_HEADER_LEN, ett_header, NULL, "Header");
+    proto_item *len_item = proto_tree_add_item_ret_uint(htree, hf_length, tvb, 0, 2, ENC_BIG_ENDIAN, &total);
+    proto_item *cmd_item = proto_tree_add_item_ret_uint(htree, hf_command, tvb, 2, 2, ENC_BIG_ENDIAN, &cmd);
+    proto_tree_add_item_ret_uint(htree, hf_sequence, tvb, 4, 4, ENC_BIG_ENDIAN, &seq);
+    proto_item *ver_item = proto_tree_add_item_ret_uint(htree, hf_version, tvb, 8, 2, ENC_BIG_ENDIAN, &version);
+    uint64_t flag_bits;
+    proto_tree_add_bitmask_ret_uint64(htree, tvb, 10, hf_safe_flag, ett_safe_flag, safe_flag_bits, ENC_BIG_ENDIAN,
+                                      &flag_bits);
+    flag = (uint32_t)flag_bits;
+    proto_item *res_item = proto_tree_add_item_ret_uint(htree, hf_reserved, tvb, 11, 1, ENC_BIG_ENDIAN, &reserved);
+    proto_tree_add_item(htree, hf_terminal_id, tvb, 12, 16, ENC_ASCII);
+    if (!wmmp_command_lookup((uint16_t)cmd))
+        expert_add_info(pinfo, cmd_item, &ei_unknown_command);
+    if ((version >> 8) != 2 && (version >> 8) != 3)
+        expert_add_info(pinfo, ver_item, &ei_bad_version);
+    if (reserved != 0)
+        expert_add_info(pinfo, res_item, &ei_reserved);
 
     wmmp_msg_ctx *ctx = wmem_new0(pinfo->pool, wmmp_msg_ctx);
-    wmmp_tap_info *tap = wmem_new0(pinfo->pool, wmmp_tap_info);
     wmmp_dissect_state *st = wmem_new0(pinfo->pool, wmmp_dissect_state);
-    ctx->command_id = cmd;
+    ctx->command_id = (uint16_t)cmd;
     ctx->sequence = seq;
-    ctx->safe_flag = flag;
+    ctx->safe_flag = (uint8_t)flag;
     tvb_memcpy(tvb, st->serial, 12, 16);
     char serial[17];
     wmmp_serial_str(st->serial, serial);
@@ -483,40 +416,24 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
             serial[i] = '?';
     ctx->terminal = wmem_strdup(pinfo->pool, serial);
     st->ctx = ctx;
+    st->dissect_body = dissect_body;
     st->msg_index = msg_index;
-    st->wmmp_item = ti;
     if (cmd == WMMP_CMD_DOWNLOAD_INFO || cmd == (WMMP_CMD_FILE_REQ | WMMP_ACK_BIT)) {
         st->eo = wmem_new0(pinfo->pool, wmmp_eo_info);
         st->eo->terminal = ctx->terminal;
     }
 
-    col_append_fstr(pinfo->cinfo, COL_INFO, "%s seq=%u %s", wmmp_command_name(cmd), seq,
+    col_append_fstr(pinfo->cinfo, COL_INFO, "%s seq=%u %s", wmmp_command_name((uint16_t)cmd), seq,
                     serial[0] ? serial : "(unregistered)");
-    proto_item_append_text(ti, ", %s, Seq: %u", wmmp_command_name(cmd), seq);
+    proto_item_append_text(ti, ", %s, Seq: %u", wmmp_command_name((uint16_t)cmd), seq);
 
-    /* Header */
-    proto_tree *htree = proto_tree_add_subtree(wmmp_tree, tvb, 0, WMMP_HEADER_LEN, ett_header, NULL, "Header");
-    proto_item *len_item = proto_tree_add_item(htree, hf_length, tvb, 0, 2, ENC_BIG_ENDIAN);
-    proto_item *cmd_item = proto_tree_add_item(htree, hf_command, tvb, 2, 2, ENC_BIG_ENDIAN);
-    proto_tree_add_item(htree, hf_sequence, tvb, 4, 4, ENC_BIG_ENDIAN);
-    proto_item *ver_item = proto_tree_add_item(htree, hf_version, tvb, 8, 2, ENC_BIG_ENDIAN);
-    proto_tree_add_bitmask(htree, tvb, 10, hf_safe_flag, ett_safe_flag, safe_flag_bits, ENC_BIG_ENDIAN);
-    proto_item *res_item = proto_tree_add_item(htree, hf_reserved, tvb, 11, 1, ENC_BIG_ENDIAN);
-    proto_tree_add_item(htree, hf_terminal_id, tvb, 12, 16, ENC_ASCII);
-    if (!wmmp_command_lookup(cmd))
-        expert_add_info(pinfo, cmd_item, &ei_unknown_command);
-    if ((version >> 8) != 2 && (version >> 8) != 3)
-        expert_add_info(pinfo, ver_item, &ei_bad_version);
-    if (tvb_get_uint8(tvb, 11) != 0)
-        expert_add_info(pinfo, res_item, &ei_reserved);
-
-    int msg_len = total;
+    int msg_len = (int)total;
     if (total < WMMP_HEADER_LEN) {
         expert_add_info_format(pinfo, len_item, &ei_length_too_small, "Total_Length %u is below the 28-byte header",
                                total);
         ctx->malformed = true;
         msg_len = WMMP_HEADER_LEN;
-    } else if (total > avail) {
+    } else if ((int)total > avail) {
         expert_add_info_format(pinfo, len_item, &ei_length_beyond, "Total_Length %u exceeds the %d bytes available",
                                total, avail);
         ctx->malformed = true;
@@ -543,7 +460,7 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     int body_len = body_end - WMMP_HEADER_LEN;
     ctx->fragment_control = body_len > 0 &&
                             wmmp_is_fragment_control(flag, tvb_get_ptr(tvb, WMMP_HEADER_LEN, body_len), (size_t)body_len);
-    add_class(tvb, msg_len, body_end, has_digest, pinfo, htree, tap, ctx);
+    add_class(tvb, msg_len, body_end, has_digest, pinfo, htree, ctx);
     if (ctx->fragment_control) {
         proto_item *pi = proto_tree_add_boolean(wmmp_tree, hf_fragment_control, tvb, WMMP_HEADER_LEN, body_len, true);
         proto_item_set_generated(pi);
@@ -551,21 +468,17 @@ static int dissect_wmmp_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
 
     if (body_len > 0) {
         proto_tree *btree = proto_tree_add_subtree(wmmp_tree, tvb, WMMP_HEADER_LEN, body_len, ett_body, NULL, "Body");
-        wmmp_dissect_body(tvb, WMMP_HEADER_LEN, body_len, pinfo, btree, st);
-        append_tags_info(pinfo, st);
+        dissect_body(tvb, WMMP_HEADER_LEN, body_len, pinfo, btree, st);
+        wmmp_tlv_append_info(pinfo, st);
     }
-    if (has_digest)
+    if (has_digest) {
+        wmmp_dissect_tlvs(tvb, body_end, WMMP_DIGEST_TLV_LEN, pinfo, wmmp_tree, st);
         wmmp_security_digest(tvb, body_end, msg_len, pinfo, wmmp_tree, st);
+    }
 
-    tap->command_id = cmd;
-    tap->sequence = seq;
-    tap->safe_flag = flag;
-    tap->has_result = ctx->has_result;
-    tap->result = ctx->result;
-    tap->terminal = ctx->terminal;
-    wmmp_track_message(tvb, pinfo, wmmp_tree, ctx, tap);
+    wmmp_track_message(tvb, pinfo, wmmp_tree, ctx);
     append_problems_info(pinfo, st);
-    queue_taps(pinfo, tap, st);
+    queue_taps(pinfo, st);
     return msg_len;
 }
 
@@ -729,8 +642,6 @@ void proto_register_wmmp(void)
 
     wmmp_udp_handle = register_dissector("wmmp.udp", dissect_wmmp_udp, proto_wmmp);
     wmmp_tcp_handle = register_dissector("wmmp.tcp", dissect_wmmp_tcp, proto_wmmp);
-    user_data_heur_list = register_heur_dissector_list(WMMP_USER_DATA_HEUR_LIST, proto_wmmp);
-    user_data_table = register_decode_as_next_proto(proto_wmmp, WMMP_USER_DATA_TABLE, "WMMP user data", NULL);
     wmmp_tap = register_tap("wmmp");
 
     wmmp_tlv_register(module);
@@ -738,7 +649,7 @@ void proto_register_wmmp(void)
     wmmp_fragment_register(module);
     wmmp_tracking_register(module);
     wmmp_register_stats();
-    wmmp_register_export_objects(module);
+    wmmp_register_export_objects(proto_wmmp, module);
 }
 
 void proto_reg_handoff_wmmp(void)

@@ -6,6 +6,7 @@
 #include <epan/proto.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-health.h"
 
 #ifndef WMMP_PLUGIN_VERSION
 #define WMMP_PLUGIN_VERSION "0.0.0"

@@ -16,20 +16,29 @@ wmmp.health.record_id wmmp.health.heart_rate wmmp.health.spo2 wmmp.logout.reason
 _ws.expert.severity _ws.expert.group _ws.malformed""".split()
 
 
+# wmmp.digest.status takes Wireshark's checksum status values (PROTO_CHECKSUM_E_*, proto_checksum_vals).
+STATUS_BAD, STATUS_GOOD, STATUS_UNVERIFIED = 0, 1, 2
+
+
+def udp_payload_spans(data):
+    """(start, end) in the file of the UDP payload of every frame of a classic little-endian Ethernet/IPv4
+    pcap, by frame number."""
+    assert data[:4] == b"\xd4\xc3\xb2\xa1", "not a little-endian pcap"
+    spans, pos, number = {}, 24, 1
+    while pos < len(data):
+        incl = struct.unpack_from("<I", data, pos + 8)[0]
+        ihl = (data[pos + 16 + 14] & 0x0F) * 4
+        spans[number] = (pos + 16 + 14 + ihl + 8, pos + 16 + incl)
+        pos += 16 + incl
+        number += 1
+    return spans
+
+
 def udp_payloads(path):
     """The UDP payload of every frame of a classic little-endian Ethernet/IPv4 pcap, by frame number."""
     with open(path, "rb") as f:
         data = f.read()
-    assert data[:4] == b"\xd4\xc3\xb2\xa1", "not a little-endian pcap"
-    payloads, pos, number = {}, 24, 1
-    while pos < len(data):
-        incl = struct.unpack_from("<I", data, pos + 8)[0]
-        frame = data[pos + 16:pos + 16 + incl]
-        ihl = (frame[14] & 0x0F) * 4
-        payloads[number] = frame[14 + ihl + 8:]
-        pos += 16 + incl
-        number += 1
-    return payloads
+    return {n: data[a:b] for n, (a, b) in udp_payload_spans(data).items()}
 
 
 def digest(msg, timestamp, downlink):
@@ -75,14 +84,14 @@ class Figure4(ws.DecodeTest):
         for number, _, _ in FIGURE4_FRAMES:
             with self.subTest(frame=number):
                 self.assertHex(self.f, number, "wmmp.digest", self.payloads[number][-16:])
-                self.assertInt(self.f, number, "wmmp.digest.status", 1)
+                self.assertInt(self.f, number, "wmmp.digest.status", STATUS_GOOD)
                 self.assertAbsent(self.f, number, "_ws.malformed")
                 self.assertNotIn(ws.SEVERITY_ERROR, self.severities(self.f, number))
 
     def test_digest_unverified_without_keys(self):
         for number, _, _ in FIGURE4_FRAMES:
             with self.subTest(frame=number):
-                self.assertInt(self.nokeys, number, "wmmp.digest.status", 0)
+                self.assertInt(self.nokeys, number, "wmmp.digest.status", STATUS_UNVERIFIED)
 
     def test_config_set_and_result(self):
         self.assertInt(self.f, 2, "wmmp.result", 0)
@@ -106,11 +115,41 @@ class DigestBad(ws.DecodeTest):
             with self.subTest(frame=number):
                 self.assertInt(self.f, number, "wmmp.command", command_id(cmd))
                 self.assertInt(self.f, number, "wmmp.sequence", seq)
-                self.assertInt(self.f, number, "wmmp.digest.status", 2 if number == DIGEST_BAD_FRAME else 1)
-                self.assertInt(self.nokeys, number, "wmmp.digest.status", 0)
+                self.assertInt(self.f, number, "wmmp.digest.status",
+                               STATUS_BAD if number == DIGEST_BAD_FRAME else STATUS_GOOD)
+                self.assertInt(self.nokeys, number, "wmmp.digest.status", STATUS_UNVERIFIED)
 
     def test_bad_digest_is_flagged(self):
         self.assertProblemFlagged(self.f, DIGEST_BAD_FRAME, "bad digest")
+
+
+class WrongDirection(ws.DecodeTest):
+    """A digest made with the other direction's password is Bad: the terminal signs with the uplink password,
+    the platform with the downlink one, and the dissector must not accept the other (issue 15)."""
+    CAP = "udp-figure4-digest.pcap"
+    FORGED = {3: True, 4: False}  # HEART_BEAT (terminal) signed downlink, HEART_BEAT_ACK (platform) uplink
+
+    @classmethod
+    def setUpClass(cls):
+        with open(ws.capture(cls.CAP), "rb") as f:
+            data = bytearray(f.read())
+        spans = udp_payload_spans(data)
+        for number, downlink in cls.FORGED.items():
+            start, end = spans[number]
+            data[end - 16:end] = digest(bytes(data[start:end]), LOGIN_TS, downlink)
+        path = os.path.join(ws.sandbox().writable_dir("wrong-direction"), "udp-digest-wrong-direction.pcap")
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o644)
+        cls.f = ws.decode(path, FIELDS)
+
+    def test_other_direction_password_is_bad(self):
+        for number, _, _ in FIGURE4_FRAMES:
+            with self.subTest(frame=number):
+                self.assertInt(self.f, number, "wmmp.digest.status",
+                               STATUS_BAD if number in self.FORGED else STATUS_GOOD)
+        for number in self.FORGED:
+            self.assertProblemFlagged(self.f, number, "digest signed with the other direction's password")
 
 
 class Encrypted(ws.DecodeTest):
@@ -133,8 +172,8 @@ class Encrypted(ws.DecodeTest):
                 self.assertInt(self.f, number, "wmmp.safe_flag", flag)
                 self.assertInt(self.f, number, "wmmp.class", cls)
                 self.assertInt(self.nokeys, number, "wmmp.class", cls)  # the class needs no key
-                self.assertInt(self.f, number, "wmmp.digest.status", 1)
-                self.assertInt(self.nokeys, number, "wmmp.digest.status", 0)
+                self.assertInt(self.f, number, "wmmp.digest.status", STATUS_GOOD)
+                self.assertInt(self.nokeys, number, "wmmp.digest.status", STATUS_UNVERIFIED)
                 self.assertAbsent(self.f, number, "_ws.malformed")
                 self.assertNotIn(ws.SEVERITY_ERROR, self.severities(self.f, number))
 
