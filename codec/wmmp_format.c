@@ -71,7 +71,7 @@ void wmmp_format_summary(char *out, size_t out_len, const uint8_t *msg, size_t l
     int prefix = wmmp_command_prefix_len(h.command_id);
     size_t body_len = e == WMMP_OK ? h.total_length - WMMP_HEADER_LEN : 0;
     const uint8_t *body = msg + WMMP_HEADER_LEN;
-    if (wmmp_is_ack(h.command_id) && prefix > 0 && wmmp_request_of(h.command_id) != WMMP_CMD_FILE_REQ &&
+    if (wmmp_is_ack(h.command_id) && prefix > 0 && !wmmp_carries_data_block(h.command_id) &&
         body_len >= 1 && !wmmp_is_fragment_control(h.safe_flag, body, body_len))
         snprintf(out + n, out_len - (size_t)n, " result=%s", or_unknown(wmmp_result_name(body[0])));
     else if (h.command_id == WMMP_CMD_LOGOUT && body_len >= 1)
@@ -264,7 +264,7 @@ static size_t print_prefix(FILE *out, wmmp_decoder *d, const wmmp_message *m)
             if ((e = wmmp_login_ack_get(&r, &b)) == WMMP_OK) {
                 fprintf(out, INDENT "result: %u (%s)\n" INDENT "timestamp: %u\n", b.result,
                         or_unknown(wmmp_result_name(b.result)), b.timestamp);
-                if (b.result <= 1)
+                if (b.result == WMMP_RESULT_OK || b.result == WMMP_RESULT_OK_SYNC)
                     d->timestamp = b.timestamp;
             }
         }
@@ -405,11 +405,9 @@ static void print_decrypted_body(FILE *out, wmmp_decoder *d, const wmmp_message 
         print_tlvs(out, d, m->body, m->body_len, INDENT);
         return;
     }
-    int prefix = wmmp_command_prefix_len(m->hdr.command_id);
-    size_t p = prefix > 0 && (size_t)prefix <= t.length ? (size_t)prefix : 0;
     wmmp_message clear = *m;
     clear.body = plain;
-    clear.body_len = p + wmmp_unpadded_tlv_len(plain + p, t.length - p);
+    (void)wmmp_unpadded_body_len(m->hdr.command_id, plain, t.length, &clear.body_len); /* a best guess if short */
     fprintf(out, INDENT "0xE042 encrypted body (%u bytes), decrypted with the session key:\n", t.length);
     print_body(out, d, &clear);
     free(plain);

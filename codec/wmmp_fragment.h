@@ -25,12 +25,10 @@
 /* A reassembled body must fit one unfragmented message: header + body + digest TLV <= 65535. */
 #define WMMP_FRAGMENT_MAX_BODY (WMMP_MAX_MESSAGE - WMMP_HEADER_LEN - WMMP_DIGEST_TLV_LEN)
 
-/* The operation byte (names in wmmp_values.def, wmmp_fragment_op_name()). */
+/* The operation byte: WMMP_FRAGMENT_OP_DATA, ... (declared in wmmp_values.def, names by wmmp_fragment_op_name()). */
 enum {
-    WMMP_FRAGMENT_OP_DATA = 0,
-    WMMP_FRAGMENT_OP_SEND_NEXT = 1,
-    WMMP_FRAGMENT_OP_RECEIVER_ABORT = 2,
-    WMMP_FRAGMENT_OP_SENDER_ABORT = 3,
+#define WMMP_FRAGMENT_OP_SYM(v, sym, n) WMMP_FRAGMENT_OP_##sym = v,
+#include "wmmp_values.def"
 };
 
 typedef struct wmmp_fragment {

@@ -101,8 +101,8 @@ static int has_tlv(const wmmp_message *m, uint16_t tag)
 {
     wmmp_reader r;
     wmmp_tlv t;
-    if (wmmp_request_of(m->hdr.command_id) == WMMP_CMD_FILE_REQ && wmmp_is_ack(m->hdr.command_id))
-        return 0; /* FILE_REQ_ACK carries a data block, not TLVs */
+    if (wmmp_carries_data_block(m->hdr.command_id))
+        return 0;
     if (wmmp_message_tlvs(m, &r) != WMMP_OK)
         return 0;
     while (wmmp_tlv_next(&r, &t) == WMMP_OK)

@@ -13,12 +13,14 @@
 #include "wmmp_security.h"
 #include "wmmp_tlv.h"
 
-/* The four message classes of the paper (wmmp.class). */
+/*
+ * The four message classes of the paper (wmmp.class), declared in wmmp_values.def: WMMP_CLASS_COMMON,
+ * WMMP_CLASS_ACCESS (access-security verification: digest, no ciphertext), WMMP_CLASS_ENCRYPTED (digest,
+ * some TLVs inside 0xE040), WMMP_CLASS_FULLY_ENCRYPTED (digest, whole body is one 0xE042).
+ */
 typedef enum {
-    WMMP_CLASS_COMMON = 0,
-    WMMP_CLASS_ACCESS = 1,          /* access-security verification: digest, no ciphertext */
-    WMMP_CLASS_ENCRYPTED = 2,       /* digest, some TLVs inside 0xE040 */
-    WMMP_CLASS_FULLY_ENCRYPTED = 3, /* digest, whole body is one 0xE042 */
+#define WMMP_MSG_CLASS_SYM(v, sym, n) WMMP_CLASS_##sym = v,
+#include "wmmp_values.def"
 } wmmp_msg_class;
 
 /* How to sign a message whose header has the DIGEST flag. */

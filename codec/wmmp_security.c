@@ -116,6 +116,41 @@ size_t wmmp_unpadded_tlv_len(const uint8_t *plain, size_t len)
     return len;
 }
 
+wmmp_err wmmp_unpadded_body_len(uint16_t command_id, const uint8_t *plain, size_t len, size_t *out)
+{
+    int p = wmmp_command_prefix_len(command_id);
+    size_t prefix = p > 0 ? (size_t)p : 0;
+    if (prefix > len) {
+        *out = wmmp_unpadded_tlv_len(plain, len);
+        return WMMP_ERR_BODY_TRUNCATED;
+    }
+    if (wmmp_carries_data_block(command_id) && prefix >= 2) {
+        size_t n = prefix + wmmp_load16(plain + prefix - 2);
+        *out = n > len ? len : n;
+        return n > len ? WMMP_ERR_BODY_TRUNCATED : WMMP_OK;
+    }
+    *out = prefix + wmmp_unpadded_tlv_len(plain + prefix, len - prefix);
+    return WMMP_OK;
+}
+
+wmmp_err wmmp_put_opened_tlvs(wmmp_writer *w, const uint8_t key[WMMP_DES_KEY_LEN], const uint8_t *cipher, size_t len)
+{
+    if (len % 8)
+        return WMMP_ERR_CIPHER_LENGTH;
+    if (len == 0)
+        return w->err;
+    size_t before = w->len;
+    uint8_t *plain = wmmp_put_reserve(w, len);
+    if (!plain)
+        return w->err;
+    wmmp_err e = wmmp_decrypt(key, cipher, len, plain);
+    size_t n = e == WMMP_OK ? wmmp_unpadded_tlv_len(plain, len) : 0;
+    if (e == WMMP_OK)
+        e = wmmp_tlv_validate(plain, n, NULL);
+    w->len = e == WMMP_OK ? before + n : before; /* drop the padding, or everything */
+    return e;
+}
+
 wmmp_err wmmp_put_cipher_tlv(wmmp_writer *w, uint16_t tag, const uint8_t key[WMMP_DES_KEY_LEN],
                              const uint8_t *plain, size_t len)
 {

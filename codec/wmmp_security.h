@@ -62,8 +62,28 @@ static inline size_t wmmp_cipher_len(size_t plain_len) { return (plain_len + 7) 
 wmmp_err wmmp_encrypt(const uint8_t key[WMMP_DES_KEY_LEN], const uint8_t *in, size_t len, uint8_t *out);
 wmmp_err wmmp_decrypt(const uint8_t key[WMMP_DES_KEY_LEN], const uint8_t *in, size_t len, uint8_t *out);
 
+/*
+ * The zero-padding rule of decrypted data (docs/PROTOCOL-NOTES.md, "Security"), in one place: 3DES pads
+ * the plaintext with fewer than 8 0x00 bytes, which are dropped again after decryption.
+ */
 /* The length of a decrypted TLV sequence without its zero padding (fewer than 8 trailing 0x00 bytes). */
 size_t wmmp_unpadded_tlv_len(const uint8_t *plain, size_t len);
+
+/*
+ * The length of a decrypted message body (the plaintext of its 0xE042) without the padding: the command's
+ * fixed prefix, then the data block whose length ends the prefix (FILE_REQ_ACK) or the TLVs up to the
+ * padding (every other command). WMMP_ERR_BODY_TRUNCATED when the prefix or the data block runs past len;
+ * *out is then the best guess for showing the body (the TLVs of the whole plaintext, or all of it).
+ */
+wmmp_err wmmp_unpadded_body_len(uint16_t command_id, const uint8_t *plain, size_t len, size_t *out);
+
+/*
+ * Appends the TLVs inside one 0xE040 value (cipher, len bytes) decrypted under key, without the padding.
+ * WMMP_ERR_CIPHER_LENGTH when len is not a multiple of 8, the TLV errors when the plaintext is not a TLV
+ * sequence; w's sticky error on lack of space. On any failure w holds what it held before (or has its error
+ * set). An empty value appends nothing.
+ */
+wmmp_err wmmp_put_opened_tlvs(wmmp_writer *w, const uint8_t key[WMMP_DES_KEY_LEN], const uint8_t *cipher, size_t len);
 
 /* Appends a container TLV (0xE040 or 0xE042) holding plain encrypted under key. */
 wmmp_err wmmp_put_cipher_tlv(wmmp_writer *w, uint16_t tag, const uint8_t key[WMMP_DES_KEY_LEN],

@@ -25,6 +25,32 @@ enum {
 #include "wmmp_tags.def"
 };
 
+/* The profile's values as constants (wmmp_values.def): WMMP_RESULT_OK, WMMP_LOGOUT_REASON_TIMEOUT, ... */
+enum {
+#define WMMP_RESULT_SYM(v, sym, n) WMMP_RESULT_##sym = v,
+#include "wmmp_values.def"
+};
+enum {
+#define WMMP_LOGOUT_REASON_SYM(v, sym, n) WMMP_LOGOUT_REASON_##sym = v,
+#include "wmmp_values.def"
+};
+enum {
+#define WMMP_REGISTER_OP_SYM(v, sym, n) WMMP_REGISTER_OP_##sym = v,
+#include "wmmp_values.def"
+};
+enum {
+#define WMMP_FILE_STATUS_SYM(v, sym, n) WMMP_FILE_STATUS_##sym = v,
+#include "wmmp_values.def"
+};
+enum {
+#define WMMP_REMOTE_CMD_SYM(v, sym, n) WMMP_REMOTE_CMD_##sym = v,
+#include "wmmp_values.def"
+};
+enum {
+#define WMMP_CONNECT_MODE_SYM(v, sym, n) WMMP_CONNECT_MODE_##sym = v,
+#include "wmmp_values.def"
+};
+
 /* How a TLV value is typed (profile section 6). */
 typedef enum {
     WMMP_VT_BYTES,    /* raw bytes */
@@ -65,6 +91,11 @@ typedef struct {
 
 static inline int wmmp_is_ack(uint16_t command_id) { return (command_id & WMMP_ACK_BIT) != 0; }
 static inline uint16_t wmmp_request_of(uint16_t command_id) { return command_id & 0x7FFFu; }
+/* FILE_REQ_ACK carries a data block after its fixed prefix (its last 2 bytes are the block's length), not TLVs. */
+static inline int wmmp_carries_data_block(uint16_t command_id)
+{
+    return command_id == (WMMP_CMD_FILE_REQ | WMMP_ACK_BIT);
+}
 
 /* NULL when the request ID (ACK bit ignored) is not a known command. */
 const wmmp_command_info *wmmp_command_lookup(uint16_t command_id);

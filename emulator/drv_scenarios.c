@@ -458,7 +458,7 @@ static int failure_check(const drv_run *r, char *why, size_t n)
         return -1;
     }
     /* with --security full the body (and the reason) is encrypted: the failure count says enough */
-    if (r->terminal_logout_reason != 1 && r->terminal_logout_reason != DRV_REASON_SEALED) {
+    if (r->terminal_logout_reason != WMMP_LOGOUT_REASON_COMM_FAILURE && r->terminal_logout_reason != DRV_REASON_SEALED) {
         snprintf(why, n, "the terminal did not send LOGOUT with reason 1 (communication failure)");
         return -1;
     }

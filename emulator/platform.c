@@ -53,21 +53,6 @@
 #define SESSION_KEY_LIFETIME_S 86400u
 #define LOGIN_WINDOW_S 300       /* a signed LOGIN's System time within this of the platform's clock */
 
-/* LOGOUT reasons (profile section 5) */
-enum { REASON_NORMAL = 0, REASON_FAILURE = 1, REASON_SHUTDOWN = 2, REASON_TIMEOUT = 4 };
-/* FILE_REQ status */
-enum { FILE_BLOCK = 0, FILE_COMPLETE = 2, FILE_ABORT = 3 };
-/* Result codes (profile section 5) */
-enum {
-    R_OK = 0,
-    R_UNKNOWN = 2,
-    R_AUTH = 3,
-    R_MALFORMED = 5,
-    R_NOT_REGISTERED = 6,
-    R_BUSY = 7,
-    R_UNSUPPORTED = 8,
-    R_NOT_LOGGED_IN = 9,
-};
 
 /* What a platform request was, carried as its req_ctx (a small integer, never dereferenced). */
 typedef enum {
@@ -306,7 +291,8 @@ static uint16_t default_heartbeat(const platform *p)
 static int ack_has_result(uint16_t cmd)
 {
     cmd = wmmp_request_of(cmd);
-    return cmd != WMMP_CMD_FILE_REQ && wmmp_command_prefix_len((uint16_t)(cmd | WMMP_ACK_BIT)) > 0;
+    uint16_t ack = (uint16_t)(cmd | WMMP_ACK_BIT);
+    return !wmmp_carries_data_block(ack) && wmmp_command_prefix_len(ack) > 0;
 }
 
 /*
@@ -320,7 +306,7 @@ static size_t refusal_body(uint16_t cmd, uint8_t result, uint32_t ts, const uint
     wmmp_writer_init(&w, out, cap);
     cmd = wmmp_request_of(cmd);
     if (cmd == WMMP_CMD_FILE_REQ) {
-        wmmp_file_ack fa = { req_len >= 4 ? wmmp_load32(req) : 0, FILE_ABORT, 0,
+        wmmp_file_ack fa = { req_len >= 4 ? wmmp_load32(req) : 0, WMMP_FILE_STATUS_ABORT, 0,
                              req_len >= 9 ? wmmp_load32(req + 5) : 0, 0, NULL };
         wmmp_file_ack_put(&w, &fa);
     } else if (!ack_has_result(cmd)) {
@@ -534,7 +520,7 @@ static void silence_fire(void *arg)
         return;
     emu_logf(t->p->env, EMU_LOG_WARN, "platform: %s silent for %u heartbeat intervals of %u s", t->serial,
              SILENT_INTERVALS, (unsigned)t->heartbeat_s);
-    end_session(t, REASON_TIMEOUT, "timeout");
+    end_session(t, WMMP_LOGOUT_REASON_TIMEOUT, "timeout");
     replace_link(t); /* a timer of ours, not of the link: safe to replace now */
 }
 
@@ -590,7 +576,7 @@ static void group_commit(platform *p)
         if (!ok && d->is_record) {
             p->stats.records_stored -= (uint64_t)d->stored;
             p->stats.records_duplicate -= (uint64_t)d->duplicate;
-            result = R_BUSY; /* not stored: the terminal keeps the record and sends it again */
+            result = WMMP_RESULT_BUSY; /* not stored: the terminal keeps the record and sends it again */
         }
         if (d->t->link_gen != d->link_gen)
             continue; /* the link it was asked on is gone: a repeat reaches the new one */
@@ -691,16 +677,9 @@ static int has_e040(const uint8_t *tlvs, size_t len)
 /* Appends the TLVs of one 0xE040 value, decrypted; -1 when it does not decrypt to TLVs. */
 static int put_opened(wmmp_writer *w, const wmmp_terminal_keys *keys, const wmmp_tlv *c)
 {
-    if (c->length == 0 || c->length % 8)
+    if (c->length == 0)
         return -1;
-    uint8_t *plain = wmmp_put_reserve(w, c->length);
-    if (!plain || wmmp_decrypt(keys->base_key, c->value, c->length, plain) != WMMP_OK)
-        return -1;
-    size_t n = wmmp_unpadded_tlv_len(plain, c->length);
-    if (wmmp_tlv_validate(plain, n, NULL) != WMMP_OK)
-        return -1;
-    w->len -= c->length - n; /* drop the padding */
-    return 0;
+    return wmmp_put_opened_tlvs(w, keys->base_key, c->value, c->length) == WMMP_OK ? 0 : -1;
 }
 
 /* -1: an 0xE040 that does not open (the request is malformed). */
@@ -740,7 +719,7 @@ static void malformed(term *t, const wmmp_rx *rx, const char *why)
     t->p->stats.rejected_malformed++;
     emu_logf(t->p->env, EMU_LOG_WARN, "platform: malformed %s from %s: %s", wmmp_command_name(rx->hdr.command_id),
              t->serial, why);
-    refuse(t, rx, R_MALFORMED);
+    refuse(t, rx, WMMP_RESULT_MALFORMED);
 }
 
 /* Cell (0x3006) and signal level (0x3007, or the paper's 0x0002 when one byte) from status TLVs. */
@@ -777,7 +756,7 @@ static void on_heart_beat(term *t, const wmmp_rx *rx, const body_view *b)
 
 static void on_logout(term *t, const wmmp_rx *rx, const body_view *b)
 {
-    int reason = b->len >= 1 ? b->data[0] : REASON_NORMAL;
+    int reason = b->len >= 1 ? b->data[0] : WMMP_LOGOUT_REASON_NORMAL;
     answer(t, &rx->hdr, NULL, 0);
     end_session(t, reason, "logout");
     schedule_replace(t);
@@ -792,7 +771,7 @@ static uint8_t store_record(term *t, const uint8_t *data, size_t len)
     if (e != WMMP_OK) {
         p->stats.rejected_malformed++;
         emu_logf(p->env, EMU_LOG_WARN, "platform: bad health record from %s: %s", t->serial, wmmp_strerror(e));
-        return R_MALFORMED;
+        return WMMP_RESULT_MALFORMED;
     }
     switch (record_store_put_crc(p->store, t->serial, &rec, wmmp_crc32(data, len), now_unix(p))) {
     case RECORD_STORED:
@@ -800,25 +779,25 @@ static uint8_t store_record(term *t, const uint8_t *data, size_t len)
         if (++p->records_since_flush >= COUNTER_FLUSH_RECORDS)
             counters_flush(p);
         emu_logf(p->env, EMU_LOG_DEBUG, "platform: record %u of %s stored", (unsigned)rec.record_id, t->serial);
-        return R_OK;
+        return WMMP_RESULT_OK;
     case RECORD_DUPLICATE:
         p->stats.records_duplicate++;
         emu_logf(p->env, EMU_LOG_DEBUG, "platform: record %u of %s already stored (sent again): acknowledged again",
                  (unsigned)rec.record_id, t->serial);
-        return R_OK;
+        return WMMP_RESULT_OK;
     case RECORD_CONFLICT:
         /* not a resend: another record under an ID already used (e.g. the terminal's spool was replaced).
            Said here and to the terminal, which sends it again under a new ID (docs/PROTOCOL-NOTES.md). */
         p->stats.records_id_reused++;
         emu_logf(p->env, EMU_LOG_WARN, "platform: record %u of %s already stored, with other content: this one "
                  "is not stored; answered result %d (the terminal sends it again under a new record ID)",
-                 (unsigned)rec.record_id, t->serial, R_UNSUPPORTED);
-        return R_UNSUPPORTED;
+                 (unsigned)rec.record_id, t->serial, WMMP_RESULT_REJECTED);
+        return WMMP_RESULT_REJECTED;
     default:
         /* not stored: "busy" makes the terminal keep the record and send it again */
         emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot store record %u of %s: %s", (unsigned)rec.record_id,
                  t->serial, record_store_error(p->store));
-        return R_BUSY;
+        return WMMP_RESULT_BUSY;
     }
 }
 
@@ -832,14 +811,14 @@ static void on_transparent(term *t, const wmmp_rx *rx, const body_view *b)
         malformed(t, rx, wmmp_strerror(e));
         return;
     }
-    uint8_t result = R_OK;
+    uint8_t result = WMMP_RESULT_OK;
     if (wmmp_health_is_record(tr.user_data, tr.user_data_len)) {
         platform *p = t->p;
         uint64_t stored = p->stats.records_stored, duplicate = p->stats.records_duplicate;
         int grouped = group_join(p) == 0;
         result = store_record(t, tr.user_data, tr.user_data_len);
         /* in a group, stored (or found) is not yet on disk: the ACK waits for the commit */
-        if (grouped && result == R_OK &&
+        if (grouped && result == WMMP_RESULT_OK &&
             hold_ack(t, &rx->hdr, 1, result, (int)(p->stats.records_stored - stored),
                      (int)(p->stats.records_duplicate - duplicate)) == 0)
             return;
@@ -872,7 +851,7 @@ static void on_config_trap(term *t, const wmmp_rx *rx, const body_view *b)
     }
     store_status(t, b->data, b->len);
     silence_restart(t); /* the interval may have changed */
-    answer_result(t, &rx->hdr, R_OK);
+    answer_result(t, &rx->hdr, WMMP_RESULT_OK);
 }
 
 /* Appends the platform's value of tag; 0 when it has none. */
@@ -926,12 +905,12 @@ static void on_config_req(term *t, const wmmp_rx *rx, const body_view *b)
         return;
     wmmp_writer w;
     wmmp_writer_init(&w, body, 1 + n * 8 + 16);
-    wmmp_put_u8(&w, R_OK);
+    wmmp_put_u8(&w, WMMP_RESULT_OK);
     for (size_t i = 0; i < n; i++)
         if (!put_config_value(t, &w, tags[i]))
             unknown[n_unknown++] = tags[i];
     if (n_unknown) {
-        body[0] = R_UNSUPPORTED;
+        body[0] = WMMP_RESULT_REJECTED;
         wmmp_put_tag_list(&w, unknown, n_unknown);
     }
     if (w.err == WMMP_OK)
@@ -964,10 +943,10 @@ static void on_file_req(term *t, const wmmp_rx *rx, const body_view *b)
         malformed(t, rx, "not a FILE_REQ body"); /* FILE_REQ_ACK with status 3 (abort) */
         return;
     }
-    if (!p->fw || fr.status == FILE_ABORT || fr.status == FILE_COMPLETE) {
-        uint8_t status = p->fw && fr.status == FILE_COMPLETE ? FILE_COMPLETE : FILE_ABORT;
+    if (!p->fw || fr.status == WMMP_FILE_STATUS_ABORT || fr.status == WMMP_FILE_STATUS_COMPLETE) {
+        uint8_t status = p->fw && fr.status == WMMP_FILE_STATUS_COMPLETE ? WMMP_FILE_STATUS_COMPLETE : WMMP_FILE_STATUS_ABORT;
         emu_logf(p->env, EMU_LOG_INFO, "platform: firmware transfer %u to %s: %s", (unsigned)fr.transaction_id,
-                 t->serial, !p->fw ? "no firmware to serve" : fr.status == FILE_ABORT ? "aborted" : "complete");
+                 t->serial, !p->fw ? "no firmware to serve" : fr.status == WMMP_FILE_STATUS_ABORT ? "aborted" : "complete");
         send_file_ack(t, &rx->hdr, fr.transaction_id, status, fr.offset, NULL, 0);
         return;
     }
@@ -977,7 +956,7 @@ static void on_file_req(term *t, const wmmp_rx *rx, const body_view *b)
         n = FILE_BLOCK_CAP;
     if (n > left)
         n = left;
-    uint8_t status = n == left ? FILE_COMPLETE : FILE_BLOCK;
+    uint8_t status = n == left ? WMMP_FILE_STATUS_COMPLETE : WMMP_FILE_STATUS_BLOCK;
     send_file_ack(t, &rx->hdr, fr.transaction_id, status, fr.offset, n ? p->fw + fr.offset : NULL, (uint16_t)n);
 }
 
@@ -990,7 +969,7 @@ static void on_security_config(term *t, const wmmp_rx *rx, const body_view *b)
     }
     emu_logf(t->p->env, EMU_LOG_INFO, "platform: SECURITY_CONFIG operation %u from %s", (unsigned)b->data[0],
              t->serial);
-    answer_result(t, &rx->hdr, R_OK);
+    answer_result(t, &rx->hdr, WMMP_RESULT_OK);
 }
 
 static void dispatch(term *t, const wmmp_rx *rx, const body_view *b)
@@ -1053,7 +1032,7 @@ static wmmp_security_level login_level(const platform *p, const wmmp_rx *rx)
 /* LOGIN_ACK body: result 0, timestamp, heartbeat interval, and the session key when encrypting. */
 static wmmp_err login_ack_body(term *t, wmmp_writer *w, uint32_t ts, const uint8_t *session_key)
 {
-    wmmp_login_ack la = { R_OK, ts };
+    wmmp_login_ack la = { WMMP_RESULT_OK, ts };
     wmmp_login_ack_put(w, &la);
     wmmp_put_tlv_u16(w, WMMP_TAG_HEARTBEAT_INTERVAL, t->heartbeat_s);
     if (!session_key)
@@ -1125,24 +1104,24 @@ static void on_login(term *t, const wmmp_rx *rx)
 {
     platform *p = t->p;
     if (p->shutting_down) {
-        refuse_login(t, rx, R_BUSY, "platform shutting down");
+        refuse_login(t, rx, WMMP_RESULT_BUSY, "platform shutting down");
         return;
     }
     if (!login_body_ok(rx)) {
         p->stats.rejected_malformed++;
-        refuse_login(t, rx, R_MALFORMED, "malformed LOGIN body");
+        refuse_login(t, rx, WMMP_RESULT_MALFORMED, "malformed LOGIN body");
         return;
     }
     if (rx->has_digest ? !rx->digest_ok : p->cfg.security != WMMP_SEC_PLAIN) {
         p->stats.rejected_bad_digest++;
-        refuse_login(t, rx, R_AUTH, rx->has_digest ? "bad digest" : "no digest");
+        refuse_login(t, rx, WMMP_RESULT_AUTH_FAILED, rx->has_digest ? "bad digest" : "no digest");
         return;
     }
     uint32_t at = 0;
     const char *stale = login_stale(t, rx, &at);
     if (stale) {
         p->stats.logins_stale++;
-        refuse_login(t, rx, R_AUTH, stale);
+        refuse_login(t, rx, WMMP_RESULT_AUTH_FAILED, stale);
         return;
     }
     if (rx->has_digest) {
@@ -1151,7 +1130,7 @@ static void on_login(term *t, const wmmp_rx *rx)
         trust_sender(t); /* a fresh signed LOGIN: its answer may carry the session key */
     }
     if (t->logged_in)
-        end_session(t, REASON_NORMAL, "relogin");
+        end_session(t, WMMP_LOGOUT_REASON_NORMAL, "relogin");
     /* requests of an earlier session (a LOGOUT after a failure, say) would end or confuse this one */
     if (wmmp_link_pending(t->link))
         wmmp_link_reset(t->link);
@@ -1207,7 +1186,7 @@ static void not_logged_in(term *t, const wmmp_rx *rx)
     if (cmd == WMMP_CMD_LOGOUT)
         answer(t, &rx->hdr, NULL, 0); /* nothing to end: let it finish */
     else
-        refuse(t, rx, R_NOT_LOGGED_IN); /* HEART_BEAT: no result byte, dropped */
+        refuse(t, rx, WMMP_RESULT_NOT_LOGGED_IN); /* HEART_BEAT: no result byte, dropped */
 }
 
 static void bad_digest(term *t, const wmmp_rx *rx)
@@ -1215,7 +1194,7 @@ static void bad_digest(term *t, const wmmp_rx *rx)
     t->p->stats.rejected_bad_digest++;
     emu_logf(t->p->env, EMU_LOG_WARN, "platform: %s from %s: %s", wmmp_command_name(rx->hdr.command_id), t->serial,
              rx->has_digest ? "bad digest" : "digest missing");
-    refuse(t, rx, R_AUTH);
+    refuse(t, rx, WMMP_RESULT_AUTH_FAILED);
 }
 
 static void on_session_request(term *t, const wmmp_rx *rx);
@@ -1291,7 +1270,7 @@ static void logout_done(term *t)
 {
     t->logout_pending = 0;
     if (t->logged_in && t->session_id == t->logout_session)
-        end_session(t, REASON_SHUTDOWN, "shutdown");
+        end_session(t, WMMP_LOGOUT_REASON_SHUTDOWN, "shutdown");
     if (!t->logged_in)
         schedule_replace(t);
 }
@@ -1325,7 +1304,7 @@ static void on_ack(void *user, wmmp_link *l, const wmmp_rx *rx, void *req_ctx)
     log_ack_result(t, rx, result);
     if (kind == REQ_CONFIG_GET)
         store_config_values(t, rx->body + 1, rx->body_len - 1);
-    if (kind == REQ_CONFIG_SET && result == R_OK && t->pending_heartbeat_s) {
+    if (kind == REQ_CONFIG_SET && result == WMMP_RESULT_OK && t->pending_heartbeat_s) {
         t->heartbeat_s = t->pending_heartbeat_s;
         silence_restart(t);
     }
@@ -1354,9 +1333,9 @@ static void on_failure(void *user, wmmp_link *l)
         return;
     t->p->stats.comm_failures++;
     emu_logf(t->p->env, EMU_LOG_WARN, "platform: communication failure with %s", t->serial);
-    if (send_logout(t, REASON_FAILURE) != 0)
+    if (send_logout(t, WMMP_LOGOUT_REASON_COMM_FAILURE) != 0)
         schedule_replace(t);
-    end_session(t, REASON_FAILURE, "failure");
+    end_session(t, WMMP_LOGOUT_REASON_COMM_FAILURE, "failure");
 }
 
 /*
@@ -1382,7 +1361,7 @@ static void on_rejected(void *user, wmmp_link *l, const uint8_t *msg, size_t len
         wmmp_digest_verify(msg, len, t->session_ts, t->keys, WMMP_UPLINK) != WMMP_OK)
         return; /* dropped: not answerable, not provably the terminal's, or a fragment (the link's business) */
     uint8_t body[32];
-    size_t n = refusal_body(h.command_id, why == WMMP_ERR_BAD_VERSION ? 4 : R_MALFORMED, now_unix(t->p),
+    size_t n = refusal_body(h.command_id, why == WMMP_ERR_BAD_VERSION ? 4 : WMMP_RESULT_MALFORMED, now_unix(t->p),
                             msg + WMMP_HEADER_LEN, len - WMMP_HEADER_LEN, body, sizeof body);
     if (n)
         answer(t, &h, body, n);
@@ -1397,35 +1376,35 @@ static void on_register(platform *p, emu_peer *from, const uint8_t *msg, size_t 
     wmmp_register reg;
     wmmp_reader r;
     uint8_t body[32];
-    uint8_t result = R_OK;
+    uint8_t result = WMMP_RESULT_OK;
     const wmmp_terminal_keys *keys = NULL;
     if (wmmp_message_parse(msg, len, &m) != WMMP_OK) {
-        result = R_MALFORMED;
+        result = WMMP_RESULT_MALFORMED;
     } else {
         wmmp_reader_init(&r, m.body, m.body_len);
         if (wmmp_register_get(&r, &reg) != WMMP_OK || wmmp_tlv_validate(r.buf + r.pos, wmmp_reader_left(&r), NULL))
-            result = R_MALFORMED;
+            result = WMMP_RESULT_MALFORMED;
         else if (p->shutting_down)
-            result = R_BUSY;
+            result = WMMP_RESULT_BUSY;
         else if (!(keys = wmmp_keyring_find_imei(p->cfg.keys, reg.imei)))
-            result = R_UNKNOWN;
+            result = WMMP_RESULT_UNKNOWN_TERMINAL;
         else if (strcmp(keys->imsi, reg.imsi) != 0 ||
                  (m.digest && wmmp_digest_verify(msg, m.hdr.total_length, 0, keys, WMMP_UPLINK) != WMMP_OK))
-            result = R_AUTH;
+            result = WMMP_RESULT_AUTH_FAILED;
     }
-    if (result == R_MALFORMED)
+    if (result == WMMP_RESULT_MALFORMED)
         p->stats.rejected_malformed++;
-    else if (result == R_UNKNOWN)
+    else if (result == WMMP_RESULT_UNKNOWN_TERMINAL)
         p->stats.rejected_unknown_terminal++;
-    else if (result == R_AUTH)
+    else if (result == WMMP_RESULT_AUTH_FAILED)
         p->stats.rejected_bad_digest++;
     wmmp_writer w;
     wmmp_register_ack ra = { result, "" };
-    if (result == R_OK)
+    if (result == WMMP_RESULT_OK)
         memcpy(ra.serial, keys->serial, sizeof ra.serial);
     wmmp_writer_init(&w, body, sizeof body);
     wmmp_register_ack_put(&w, &ra);
-    term *t = result == R_OK ? term_get(p, keys) : NULL;
+    term *t = result == WMMP_RESULT_OK ? term_get(p, keys) : NULL;
     if (t && !(t->have_register && t->register_seq == h->sequence_id)) {
         t->have_register = 1;
         t->register_seq = h->sequence_id;
@@ -1435,7 +1414,7 @@ static void on_register(platform *p, emu_peer *from, const uint8_t *msg, size_t 
             emu_logf(p->env, EMU_LOG_ERROR, "platform: cannot record the registration of %s: %s", t->serial,
                      record_store_error(p->store));
         emu_logf(p->env, EMU_LOG_INFO, "platform: IMEI %s registered as %s", keys->imei, t->serial);
-    } else if (result != R_OK) {
+    } else if (result != WMMP_RESULT_OK) {
         emu_logf(p->env, EMU_LOG_WARN, "platform: REGISTER refused (result %u)", (unsigned)result);
     }
     /* REGISTER is unsigned and IMEI/IMSI are no secret: it must not move (or keep alive) a running session,
@@ -1463,7 +1442,7 @@ static void on_stranger(platform *p, emu_peer *from, const wmmp_header *h, const
     }
     if (wmmp_is_ack(h->command_id))
         return;
-    uint8_t result = cmd == WMMP_CMD_LOGIN && unregistered ? R_NOT_REGISTERED : R_UNKNOWN;
+    uint8_t result = cmd == WMMP_CMD_LOGIN && unregistered ? WMMP_RESULT_NOT_REGISTERED : WMMP_RESULT_UNKNOWN_TERMINAL;
     uint8_t ack[32];
     size_t n = refusal_body(cmd, result, now_unix(p), body, h->total_length - WMMP_HEADER_LEN, ack, sizeof ack);
     if (n)
@@ -1544,8 +1523,8 @@ void platform_shutdown(platform *p)
         if (!t->logged_in || t->logout_pending)
             continue;
         wmmp_link_reset(t->link); /* the LOGOUT goes first; nothing else is worth waiting for */
-        if (send_logout(t, REASON_SHUTDOWN) != 0)
-            end_session(t, REASON_SHUTDOWN, "shutdown");
+        if (send_logout(t, WMMP_LOGOUT_REASON_SHUTDOWN) != 0)
+            end_session(t, WMMP_LOGOUT_REASON_SHUTDOWN, "shutdown");
         n++;
     }
     emu_logf(p->env, EMU_LOG_INFO, "platform: shutting down, logging out %zu terminal(s)", n);
@@ -1766,7 +1745,7 @@ void platform_free(platform *p)
         for (guint i = 0; i < p->terms->len; i++) {
             term *t = g_ptr_array_index(p->terms, i);
             if (t->logged_in)
-                end_session(t, REASON_SHUTDOWN, "exit"); /* no LOGOUT could be sent */
+                end_session(t, WMMP_LOGOUT_REASON_SHUTDOWN, "exit"); /* no LOGOUT could be sent */
         }
         if (p->ready)
             counters_flush(p);

@@ -69,7 +69,6 @@
 #define DEFAULT_PLATFORM_PORT 9992
 #define DEFAULT_APN "CMNET"
 #define PROTOCOL_VERSION "3.0"
-#define CONNECT_UDP_LONG 1
 #define APN_MAX 63
 #define FW_VERSION_MAX 32
 #define MAX_REFUSALS 3       /* non-zero results for one record before this run stops offering it */
@@ -81,12 +80,6 @@
 #define MAX_GEN_FAILURES 3   /* spool writes failing in a row before measuring stops */
 #define PUMP_ROUNDS 8
 
-enum { LOGOUT_NORMAL = 0, LOGOUT_COMM_FAILURE = 1, LOGOUT_CONNECTION_TIMEOUT = 4 };
-enum { RESULT_OK = 0, RESULT_SYNC = 1, RESULT_AUTH = 3, RESULT_MALFORMED = 5, RESULT_NOT_REGISTERED = 6,
-       RESULT_BUSY = 7, RESULT_REJECTED = 8, RESULT_NOT_LOGGED_IN = 9 };
-enum { FILE_REQUEST = 0, FILE_ABORT = 3 };
-enum { RC_SUSPEND = 0, RC_RESUME = 1, RC_REBOOT = 2, RC_LOGIN = 3, RC_REPORT_STATS = 4, RC_RESET_STATS = 5,
-       RC_REPORT_COMM = 8, RC_REPORT_SYNC = 0xB };
 
 typedef enum { ST_IDLE, ST_REGISTERING, ST_LOGGING_IN, ST_ONLINE, ST_LOGGING_OUT, ST_BACKOFF, ST_DONE } t_state;
 typedef enum { OUT_FINISH, OUT_REBOOT, OUT_FAILURE } t_logout;
@@ -394,16 +387,7 @@ static void put_maybe_sealed(const terminal *t, wmmp_writer *w, const uint8_t *p
 
 static int decrypt_into(const terminal *t, const wmmp_tlv *c, wmmp_writer *w)
 {
-    if (c->length % 8)
-        return -1;
-    uint8_t *plain = malloc(c->length ? c->length : 1);
-    if (!plain)
-        return -1;
-    int ok = c->length == 0 || wmmp_decrypt(t->keys.base_key, c->value, c->length, plain) == WMMP_OK;
-    size_t n = ok ? wmmp_unpadded_tlv_len(plain, c->length) : 0;
-    ok = ok && wmmp_tlv_validate(plain, n, NULL) == WMMP_OK && wmmp_put_bytes(w, plain, n) == WMMP_OK;
-    free(plain);
-    return ok ? 0 : -1;
+    return wmmp_put_opened_tlvs(w, t->keys.base_key, c->value, c->length) == WMMP_OK ? 0 : -1;
 }
 
 /*
@@ -736,7 +720,7 @@ static void begin_finish(terminal *t)
 {
     t->finishing = 1;
     if (t->stop_requested)
-        start_logout(t, OUT_FINISH, LOGOUT_NORMAL);
+        start_logout(t, OUT_FINISH, WMMP_LOGOUT_REASON_NORMAL);
     else if (!t->hb_outstanding)
         send_heartbeat(t);
 }
@@ -824,19 +808,19 @@ static void renumber(terminal *t, uint32_t id)
 static void on_record_ack(terminal *t, const wmmp_rx *rx)
 {
     uint32_t id = t->rec_id;
-    uint8_t result = RESULT_MALFORMED;
+    uint8_t result = WMMP_RESULT_MALFORMED;
     wmmp_reader r;
     t->rec_inflight = 0;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_result_get(&r, &result);
     /* the link passes only ACKs of our security class: a restarted platform's unsigned "not logged in" is
        retried until the link declares communication failure, then we log in again (profile section 9) */
-    if (result == RESULT_OK) {
+    if (result == WMMP_RESULT_OK) {
         record_acked(t, id);
-    } else if (result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
+    } else if (result == WMMP_RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE) {
         relogin(t);
         return;
-    } else if (result == RESULT_REJECTED) {
+    } else if (result == WMMP_RESULT_REJECTED) {
         renumber(t, id);
     } else {
         tlog(t, EMU_LOG_WARN, "record %u refused: result %u (%s)", (unsigned)id, result, result_text(result));
@@ -930,7 +914,7 @@ static void on_hb_timer(void *arg)
     if (now(t) - t->last_heard >= SILENT_HEARTBEATS * t->heartbeat_ms) {
         tlog(t, EMU_LOG_WARN, "nothing heard for %d heartbeat intervals: the logical connection timed out",
              SILENT_HEARTBEATS);
-        comm_failure(t, LOGOUT_CONNECTION_TIMEOUT);
+        comm_failure(t, WMMP_LOGOUT_REASON_TIMEOUT);
         return;
     }
     if (!t->hb_outstanding && !t->finishing)
@@ -962,7 +946,7 @@ static void heartbeat_done(terminal *t)
     }
     t->records_enabled = 1;
     if (t->finishing) {
-        start_logout(t, OUT_FINISH, LOGOUT_NORMAL);
+        start_logout(t, OUT_FINISH, WMMP_LOGOUT_REASON_NORMAL);
         return;
     }
     pump(t);
@@ -1001,7 +985,7 @@ static void on_register_ack(terminal *t, const wmmp_rx *rx)
         finish(t, TERMINAL_EXIT_LOGIN_REFUSED);
         return;
     }
-    if (a.result != RESULT_OK || strlen(a.serial) == 0) {
+    if (a.result != WMMP_RESULT_OK || strlen(a.serial) == 0) {
         tlog(t, EMU_LOG_ERROR, "registration refused: result %u (%s)", a.result, result_text(a.result));
         finish(t, TERMINAL_EXIT_LOGIN_REFUSED);
         return;
@@ -1091,7 +1075,7 @@ static void session_begin(terminal *t, const wmmp_rx *rx, const wmmp_login_ack *
     t->last_heard = now(t);
     tlog(t, EMU_LOG_INFO, "logged in (result %u, heartbeat %llu s, %zu records waiting)", a->result,
          (unsigned long long)(t->heartbeat_ms / 1000), spool_count(t->spool));
-    if (a->result == RESULT_SYNC)
+    if (a->result == WMMP_RESULT_OK_SYNC)
         send_sync_trap(t);
     send_heartbeat(t);
     timer_set(t, &t->hb_timer, t->heartbeat_ms, on_hb_timer);
@@ -1109,13 +1093,13 @@ static void on_login_ack(terminal *t, const wmmp_rx *rx)
         finish(t, TERMINAL_EXIT_LOGIN_REFUSED);
         return;
     }
-    if (a.result == RESULT_OK || a.result == RESULT_SYNC) {
+    if (a.result == WMMP_RESULT_OK || a.result == WMMP_RESULT_OK_SYNC) {
         session_begin(t, rx, &a, &r);
-    } else if (a.result == RESULT_NOT_REGISTERED && !t->reregistered) {
+    } else if (a.result == WMMP_RESULT_NOT_REGISTERED && !t->reregistered) {
         t->reregistered = 1;
         tlog(t, EMU_LOG_WARN, "not registered (result 6): registering again");
         do_register(t, t->serial[0] ? 1 : 0);
-    } else if (a.result == RESULT_BUSY) {
+    } else if (a.result == WMMP_RESULT_BUSY) {
         tlog(t, EMU_LOG_WARN, "platform busy (result 7)");
         attempt_failed(t);
     } else {
@@ -1142,7 +1126,7 @@ static void dl_file_req(terminal *t, uint8_t status, uint16_t block, void *ctx)
 static void dl_abort(terminal *t, const char *why)
 {
     tlog(t, EMU_LOG_WARN, "firmware download aborted: %s", why);
-    dl_file_req(t, FILE_ABORT, 0, NULL); /* its ACK is not awaited */
+    dl_file_req(t, WMMP_FILE_STATUS_ABORT, 0, NULL); /* its ACK is not awaited */
     dl_free(t);
     pump(t);
 }
@@ -1172,14 +1156,14 @@ static void on_file_ack(terminal *t, const wmmp_rx *rx)
     wmmp_err e = wmmp_file_ack_get(&r, &a);
     if (e == WMMP_ERR_CRC_MISMATCH && ++t->dl.bad_blocks <= FILE_BLOCK_RETRIES) {
         tlog(t, EMU_LOG_WARN, "firmware block at %u damaged: asking again", (unsigned)t->dl.offset);
-        dl_file_req(t, FILE_REQUEST, FILE_BLOCK, &t->dl);
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
         return;
     }
     if (e != WMMP_OK) {
         dl_abort(t, wmmp_strerror(e));
         return;
     }
-    if (a.status == FILE_ABORT) {
+    if (a.status == WMMP_FILE_STATUS_ABORT) {
         tlog(t, EMU_LOG_WARN, "the platform aborted the firmware download");
         dl_free(t);
         pump(t);
@@ -1194,7 +1178,7 @@ static void on_file_ack(terminal *t, const wmmp_rx *rx)
     t->dl.offset += a.length;
     t->dl.bad_blocks = 0;
     if (t->dl.offset < t->dl.length)
-        dl_file_req(t, FILE_REQUEST, FILE_BLOCK, &t->dl);
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
     else
         dl_complete(t);
 }
@@ -1211,7 +1195,7 @@ static void on_config_get(terminal *t, const wmmp_rx *rx)
         wmmp_reader_init(&r, list, n);
     if (!list || wmmp_tag_list_get(&r, tags, MAX_CONFIG_TAGS, &count) != WMMP_OK) {
         free(list);
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
     free(list);
@@ -1225,12 +1209,12 @@ static void on_config_get(terminal *t, const wmmp_rx *rx)
         return;
     wmmp_writer w;
     wmmp_writer_init(&w, body, cap);
-    wmmp_put_u8(&w, RESULT_OK);
+    wmmp_put_u8(&w, WMMP_RESULT_OK);
     for (size_t i = 0; i < count; i++)
         if (!param_put(t, tags[i], &w))
             unknown[n_unknown++] = tags[i];
     wmmp_put_tag_list(&w, unknown, n_unknown); /* unknown tags with length 0 */
-    body[0] = n_unknown ? RESULT_REJECTED : RESULT_OK;
+    body[0] = n_unknown ? WMMP_RESULT_REJECTED : WMMP_RESULT_OK;
     answer(t, rx, body, w.len);
     free(body);
     tlog(t, EMU_LOG_INFO, "CONFIG_GET of %zu parameters (%zu unknown)", count, n_unknown);
@@ -1244,7 +1228,7 @@ static void on_config_set(terminal *t, const wmmp_rx *rx)
     wmmp_tlv tlv;
     uint8_t *tlvs = open_tlvs(t, rx->body, rx->body_len, &n);
     if (!tlvs) {
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
     wmmp_reader_init(&r, tlvs, n);
@@ -1254,13 +1238,13 @@ static void on_config_set(terminal *t, const wmmp_rx *rx)
             rejected[n_rejected++] = tlv.tag;
     }
     if (n_rejected) { /* all or nothing */
-        answer_tags(t, rx, RESULT_REJECTED, rejected, n_rejected);
+        answer_tags(t, rx, WMMP_RESULT_REJECTED, rejected, n_rejected);
         tlog(t, EMU_LOG_WARN, "CONFIG_SET: %zu of %zu parameters rejected, none applied", n_rejected, total);
     } else {
         wmmp_reader_init(&r, tlvs, n);
         while (wmmp_tlv_next(&r, &tlv) == WMMP_OK)
             param_apply(t, &tlv);
-        answer_result(t, rx, RESULT_OK);
+        answer_result(t, rx, WMMP_RESULT_OK);
         tlog(t, EMU_LOG_INFO, "CONFIG_SET: %zu parameters applied", total);
     }
     free(tlvs);
@@ -1288,32 +1272,32 @@ static void on_remote_ctrl(terminal *t, const wmmp_rx *rx)
     int ok = tlvs && wmmp_tlv_find(tlvs, n, cmd_tag, &tlv) == WMMP_OK && wmmp_tlv_u8(&tlv, &cmd) == WMMP_OK;
     free(tlvs);
     if (!ok) {
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
     const char *name = wmmp_remote_cmd_name(cmd);
     tlog(t, EMU_LOG_INFO, "REMOTE_CTRL %u (%s)", cmd, name ? name : "unknown");
     switch (cmd) {
-    case RC_SUSPEND: t->suspended = 1; break;
-    case RC_RESUME: t->suspended = 0; break;
-    case RC_REBOOT:
-    case RC_LOGIN: break;
-    case RC_REPORT_STATS: log_stats(t); break;
-    case RC_RESET_STATS: t->stats_base = t->stats; break;
-    case RC_REPORT_COMM:
-    case RC_REPORT_SYNC: break;
+    case WMMP_REMOTE_CMD_SUSPEND: t->suspended = 1; break;
+    case WMMP_REMOTE_CMD_RESUME: t->suspended = 0; break;
+    case WMMP_REMOTE_CMD_REBOOT:
+    case WMMP_REMOTE_CMD_LOGIN: break;
+    case WMMP_REMOTE_CMD_REPORT_STATS: log_stats(t); break;
+    case WMMP_REMOTE_CMD_RESET_STATS: t->stats_base = t->stats; break;
+    case WMMP_REMOTE_CMD_REPORT_COMM:
+    case WMMP_REMOTE_CMD_REPORT_SYNC: break;
     default:
-        answer_tags(t, rx, RESULT_REJECTED, &cmd_tag, 1);
+        answer_tags(t, rx, WMMP_RESULT_REJECTED, &cmd_tag, 1);
         return;
     }
-    answer_result(t, rx, RESULT_OK);
+    answer_result(t, rx, WMMP_RESULT_OK);
     /* what follows the answer: reports and the reboot's LOGOUT */
-    if (cmd == RC_REPORT_COMM)
+    if (cmd == WMMP_REMOTE_CMD_REPORT_COMM)
         send_comm_trap(t);
-    else if (cmd == RC_REPORT_SYNC)
+    else if (cmd == WMMP_REMOTE_CMD_REPORT_SYNC)
         send_sync_trap(t);
-    else if (cmd == RC_REBOOT && t->state == ST_ONLINE)
-        start_logout(t, OUT_REBOOT, LOGOUT_NORMAL);
+    else if (cmd == WMMP_REMOTE_CMD_REBOOT && t->state == ST_ONLINE)
+        start_logout(t, OUT_REBOOT, WMMP_LOGOUT_REASON_NORMAL);
     else
         pump(t);
 }
@@ -1344,26 +1328,26 @@ static void on_download_info(terminal *t, const wmmp_rx *rx)
     size_t n = 0;
     uint8_t *tlvs = open_tlvs(t, rx->body, rx->body_len, &n);
     if (!tlvs) {
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
     dl_free(t); /* a new announcement replaces a download in progress */
     size_t n_missing = read_download_info(t, tlvs, n, missing);
     free(tlvs);
     if (n_missing) {
-        answer_tags(t, rx, RESULT_REJECTED, missing, n_missing);
+        answer_tags(t, rx, WMMP_RESULT_REJECTED, missing, n_missing);
     } else if (t->dl.length == 0 || t->dl.length > MAX_FIRMWARE) {
-        answer_tags(t, rx, RESULT_REJECTED, &length_tag, 1);
+        answer_tags(t, rx, WMMP_RESULT_REJECTED, &length_tag, 1);
     } else if (t->state != ST_ONLINE) {
-        answer_result(t, rx, RESULT_BUSY);
+        answer_result(t, rx, WMMP_RESULT_BUSY);
     } else if (!(t->dl.image = malloc(t->dl.length))) {
-        answer_result(t, rx, RESULT_BUSY);
+        answer_result(t, rx, WMMP_RESULT_BUSY);
     } else {
-        answer_result(t, rx, RESULT_OK);
+        answer_result(t, rx, WMMP_RESULT_OK);
         t->dl.active = 1;
         tlog(t, EMU_LOG_INFO, "firmware %s announced (%u bytes, CRC-32 %08x): downloading",
              t->dl.version[0] ? t->dl.version : "(no version)", (unsigned)t->dl.length, (unsigned)t->dl.crc32);
-        dl_file_req(t, FILE_REQUEST, FILE_BLOCK, &t->dl);
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
         return;
     }
     dl_free(t);
@@ -1375,12 +1359,12 @@ static void on_security_config(terminal *t, const wmmp_rx *rx)
     uint8_t op = rx->body_len ? rx->body[0] : 0;
     uint8_t *tlvs = rx->body_len ? open_tlvs(t, rx->body + 1, rx->body_len - 1, &n) : NULL;
     if (!tlvs) {
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
     wmmp_tlv_validate(tlvs, n, &count);
     free(tlvs);
-    answer_result(t, rx, RESULT_OK);
+    answer_result(t, rx, WMMP_RESULT_OK);
     tlog(t, EMU_LOG_INFO, "SECURITY_CONFIG operation %u with %zu parameters acknowledged (keys stay those of the "
          "keys file)", op, count);
 }
@@ -1407,10 +1391,10 @@ static void on_downlink_data(terminal *t, const wmmp_rx *rx)
     wmmp_transparent tp;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     if (wmmp_transparent_get(&r, &tp) != WMMP_OK) {
-        answer_result(t, rx, RESULT_MALFORMED);
+        answer_result(t, rx, WMMP_RESULT_MALFORMED);
         return;
     }
-    answer_result(t, rx, RESULT_OK);
+    answer_result(t, rx, WMMP_RESULT_OK);
     tlog(t, EMU_LOG_INFO, "%s with %zu bytes of user data", wmmp_command_name(rx->hdr.command_id),
          tp.user_data_len);
 }
@@ -1428,7 +1412,7 @@ static void cb_request(void *user, wmmp_link *l, const wmmp_rx *rx)
     if (!request_authentic(t, rx)) {
         tlog(t, EMU_LOG_WARN, "%s with a bad or missing digest: refused", wmmp_command_name(cmd));
         if (cmd != WMMP_CMD_LOGOUT) /* LOGOUT_ACK has no result byte */
-            answer_result(t, rx, RESULT_AUTH);
+            answer_result(t, rx, WMMP_RESULT_AUTH_FAILED);
         return;
     }
     switch (cmd) {
@@ -1442,20 +1426,20 @@ static void cb_request(void *user, wmmp_link *l, const wmmp_rx *rx)
     case WMMP_CMD_TRANSPARENT_CMD: on_downlink_data(t, rx); break;
     default:
         tlog(t, EMU_LOG_WARN, "unexpected %s from the platform", wmmp_command_name(cmd));
-        answer_result(t, rx, RESULT_REJECTED);
+        answer_result(t, rx, WMMP_RESULT_REJECTED);
         break;
     }
 }
 
 static void on_trap_ack(terminal *t, const wmmp_rx *rx)
 {
-    uint8_t result = RESULT_MALFORMED;
+    uint8_t result = WMMP_RESULT_MALFORMED;
     wmmp_reader r;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_result_get(&r, &result);
-    if (result == RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE)
+    if (result == WMMP_RESULT_NOT_LOGGED_IN && t->state == ST_ONLINE)
         relogin(t);
-    else if (result != RESULT_OK)
+    else if (result != WMMP_RESULT_OK)
         tlog(t, EMU_LOG_WARN, "CONFIG_TRAP answered with result %u (%s)", result, result_text(result));
 }
 
@@ -1535,7 +1519,7 @@ static void cb_failure(void *user, wmmp_link *l)
     terminal *t = user;
     (void)l;
     if (t->state == ST_ONLINE)
-        comm_failure(t, LOGOUT_COMM_FAILURE);
+        comm_failure(t, WMMP_LOGOUT_REASON_COMM_FAILURE);
 }
 
 /* An ACK or control below our security class (the link dropped it): an error once, for the operator. */
@@ -1585,7 +1569,7 @@ static void apply_defaults(terminal *t, const terminal_config *cfg)
     snprintf(t->apn, sizeof t->apn, "%s", DEFAULT_APN);
     wmmp_store32(t->platform_ip, cfg->platform_ipv4);
     t->platform_port = cfg->platform_port ? cfg->platform_port : DEFAULT_PLATFORM_PORT;
-    t->connect_mode = CONNECT_UDP_LONG;
+    t->connect_mode = WMMP_CONNECT_MODE_UDP_LONG;
     snprintf(t->platform_name, sizeof t->platform_name, "%s", cfg->platform_name ? cfg->platform_name : "the platform");
 }
 

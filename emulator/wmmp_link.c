@@ -485,27 +485,15 @@ static void send_control(wmmp_link *l, uint16_t cmd, uint32_t seq, const wmmp_fr
 
 /* ---- receiving: security ---- */
 
-/* The body length without the zero padding of a decrypted body (docs/PROTOCOL-NOTES.md, "Security"). */
+/* The body length without the zero padding of a decrypted body (the codec's rule); its TLVs must parse. */
 static wmmp_err unpadded_body_len(uint16_t cmd, const uint8_t *plain, size_t len, size_t *out)
 {
+    wmmp_err e = wmmp_unpadded_body_len(cmd, plain, len, out);
+    if (e != WMMP_OK || wmmp_carries_data_block(cmd))
+        return e;
     int p = wmmp_command_prefix_len(cmd);
     size_t prefix = p > 0 ? (size_t)p : 0;
-    if (prefix > len)
-        return WMMP_ERR_BODY_TRUNCATED;
-    if (cmd == (WMMP_CMD_FILE_REQ | WMMP_ACK_BIT)) {
-        /* a data block follows the prefix, not TLVs; the prefix ends with its length */
-        size_t n = prefix + wmmp_load16(plain + prefix - 2);
-        if (n > len)
-            return WMMP_ERR_BODY_TRUNCATED;
-        *out = n;
-        return WMMP_OK;
-    }
-    size_t tlvs = wmmp_unpadded_tlv_len(plain + prefix, len - prefix);
-    wmmp_err e = wmmp_tlv_validate(plain + prefix, tlvs, NULL);
-    if (e != WMMP_OK)
-        return e;
-    *out = prefix + tlvs;
-    return WMMP_OK;
+    return wmmp_tlv_validate(plain + prefix, *out - prefix, NULL);
 }
 
 /* True when body is exactly one TLV with this tag; *t is that TLV. */
