@@ -1,8 +1,11 @@
 #include "drv_fs.h"
+#include "emu_files.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,4 +44,27 @@ char *drv_fs_tempdir(const char *prefix, int shm)
         return NULL;
     }
     return tmpl;
+}
+
+/* The nodes' file port (node/emu_files.h). */
+int emu_file_read(const char *path, uint8_t **data, size_t *len, char *err, size_t err_len)
+{
+    gchar *contents = NULL;
+    gsize n = 0;
+    GError *ge = NULL;
+    if (!g_file_get_contents(path, &contents, &n, &ge)) {
+        snprintf(err, err_len, "%s", ge->message);
+        g_error_free(ge);
+        return -1;
+    }
+    *data = malloc(n ? n : 1);
+    if (*data)
+        memcpy(*data, contents, n);
+    g_free(contents);
+    if (!*data) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    *len = n;
+    return 0;
 }

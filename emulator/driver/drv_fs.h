@@ -1,4 +1,5 @@
-/* File-system helpers of the programs: temporary directories and their removal. */
+/* File-system helpers of the programs (temporary directories and their removal), and the nodes' file port
+ * (emu_file_read, declared in node/emu_files.h). */
 #ifndef DRV_FS_H
 #define DRV_FS_H
 

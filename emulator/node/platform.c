@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu_files.h"
 #include "record_store.h"
 #include "wmmp_body.h"
 #include "wmmp_crc.h"
@@ -1668,23 +1669,19 @@ size_t platform_sessions(const platform *p)
 
 static int load_firmware(platform *p, const char *path, char *err, size_t err_len)
 {
-    gchar *data = NULL;
-    gsize len = 0;
-    GError *ge = NULL;
-    if (!g_file_get_contents(path, &data, &len, &ge)) {
-        snprintf(err, err_len, "firmware %s: %s", path, ge->message);
-        g_error_free(ge);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char why[256];
+    if (emu_file_read(path, &data, &len, why, sizeof why) != 0) {
+        snprintf(err, err_len, "firmware %s: %s", path, why);
         return -1;
     }
     if (len > UINT32_MAX) {
         snprintf(err, err_len, "firmware %s: larger than 4 GiB", path);
-        g_free(data);
+        free(data);
         return -1;
     }
-    p->fw = malloc(len ? len : 1);
-    if (p->fw)
-        memcpy(p->fw, data, len);
-    g_free(data);
+    p->fw = data;
     gchar *base = g_path_get_basename(path);
     p->fw_name = strdup(base);
     g_free(base);
