@@ -1,5 +1,5 @@
 /*
- * The platform node (emulator/platform.c with its wmmp_link), as a hostile or broken terminal reaches it.
+ * The platform node (emulator/node/platform.c with its wmmp_link), as a hostile or broken terminal reaches it.
  * The input's first byte picks the platform's security level and whether the example terminal logs in
  * first; then each operation is one of
  *   0  a request through a terminal-side link (so it carries a good digest, encryption, fragments) with

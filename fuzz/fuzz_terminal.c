@@ -1,5 +1,5 @@
 /*
- * The terminal node (emulator/terminal.c with its wmmp_link and spool), as a hostile or broken platform
+ * The terminal node (emulator/node/terminal.c with its wmmp_link and spool), as a hostile or broken platform
  * reaches it. The first input byte picks the security level, the records to send and the ECG length (a long
  * one is fragmented); a platform-side link logs the terminal in (a good LOGIN_ACK) unless told not to. Then
  * each operation is one of

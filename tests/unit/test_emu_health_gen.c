@@ -1,4 +1,4 @@
-/* The health-record generator of the emulated health tester (emulator/health_gen.h). */
+/* The health-record generator of the emulated health tester (emulator/node/health_gen.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

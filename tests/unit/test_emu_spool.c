@@ -1,4 +1,4 @@
-/* The store-and-forward spool of the emulated health tester (emulator/spool.h). */
+/* The store-and-forward spool of the emulated health tester (emulator/node/spool.h, emulator/driver/spool.c). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * The emulated health tester (emulator/terminal.h) against a hand-driven platform: the test owns a
+ * The emulated health tester (emulator/node/terminal.h) against a hand-driven platform: the test owns a
  * platform-side wmmp_link, answers the terminal's requests itself and delivers messages both ways through
  * the fake environment, dropping some on purpose.
  */
