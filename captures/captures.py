@@ -25,7 +25,8 @@ lower layers' presentation, which changes between Wireshark versions. Text rathe
 reader of the capture sees, and a diff of it reads like a decode.
 
 One set of goldens serves Wireshark 4.0 to 4.6. They hold 4.0's text; where a newer release prints the same
-value in another form (long byte strings in full with "[…]", durations in milliseconds, ISO 8601 times),
+value in another form (long byte strings in full with "[…]", durations in milliseconds, ISO 8601 times,
+control characters as \\xNN instead of octal),
 canonical() rewrites it into 4.0's form before the comparison, so every value is still compared but no
 release's formatting is. A difference that canonical() does not know is a real difference and fails.
 """
@@ -213,6 +214,7 @@ BYTES_LINE = re.compile(r"^(\s*\[?)([^:\[]*?)(?: \[…\])?: ([0-9a-f]+)(…?)(\]
 DURATION = re.compile(r"(-?\d+\.\d+) (milliseconds|microseconds|nanoseconds)\b")
 DURATION_SCALE = {"milliseconds": 1e3, "microseconds": 1e6, "nanoseconds": 1e9}
 ISO_TIME = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d\.\d{9})Z")
+HEX_ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -223,6 +225,8 @@ def canonical_line(line):
         line = "%s%s: %s…%s" % (m.group(1), m.group(2), m.group(3)[:2 * BYTES_SHOWN], m.group(5))
     # 4.6: "20.000000 milliseconds" for 4.0's "0.020000000 seconds"
     line = DURATION.sub(lambda d: "%.9f seconds" % (float(d.group(1)) / DURATION_SCALE[d.group(2)]), line)
+    # 4.2+: a control character in a string as "\x12" for 4.0's octal "\022"
+    line = HEX_ESCAPE.sub(lambda e: "\\%03o" % int(e.group(1), 16), line)
     # 4.6: ISO 8601 "2026-01-01T00:00:00.000000000Z" for 4.0's "Jan  1, 2026 00:00:00.000000000 UTC"
     return ISO_TIME.sub(lambda t: "%s %2d, %s %s UTC" % (MONTHS[int(t.group(2)) - 1], int(t.group(3)), t.group(1),
                                                         t.group(4)), line)

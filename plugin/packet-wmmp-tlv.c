@@ -311,6 +311,22 @@ static void dissect_cipher(tvbuff_t *tvb, int offset, uint16_t tag, uint16_t len
     decrement_dissection_depth(pinfo);
 }
 
+/* A string value for the TLV's summary, up to its first NUL, control characters as \xNN: written here
+ * because Wireshark's own display of them differs between releases (4.0 drops or octal-escapes them). */
+static const char *escaped_string(wmem_allocator_t *scope, tvbuff_t *tvb, int offset, int len)
+{
+    const char *s = (const char *)tvb_get_stringzpad(scope, tvb, offset, len, ENC_ASCII);
+    wmem_strbuf_t *b = wmem_strbuf_new(scope, "");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            wmem_strbuf_append_printf(b, "\\x%02x", c);
+        else
+            wmem_strbuf_append_c(b, (char)c);
+    }
+    return wmem_strbuf_get_str(b);
+}
+
 /* A value of a known type; the caller has checked fixed widths. */
 static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_type type, int hf, uint16_t tag,
                           packet_info *pinfo, proto_tree *tree, proto_item *tlv_item, wmmp_dissect_state *st)
@@ -318,8 +334,8 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
     proto_item *pi;
     switch (type) {
     case WMMP_VT_STRING:
-        pi = proto_tree_add_item(tree, hf, tvb, offset, len, ENC_ASCII);
-        proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
+        proto_tree_add_item(tree, hf, tvb, offset, len, ENC_ASCII);
+        proto_item_append_text(tlv_item, ": %s", escaped_string(pinfo->pool, tvb, offset, len));
         break;
     case WMMP_VT_IPV4:
         proto_tree_add_item(tree, hf, tvb, offset, 4, ENC_BIG_ENDIAN);

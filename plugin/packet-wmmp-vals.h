@@ -4,7 +4,7 @@
 #ifndef PACKET_WMMP_VALS_H
 #define PACKET_WMMP_VALS_H
 
-#include <epan/value_string.h>
+#include <epan/packet.h> /* value_string: epan/value_string.h up to 4.4, wsutil/ from 4.6 */
 
 #include "wmmp-compat.h"
 
