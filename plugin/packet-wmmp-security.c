@@ -402,14 +402,9 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
         return NULL;
     size_t plain_len;
     if (tag == WMMP_TAG_ENCRYPTED_BODY) {
-        /* The body's fixed prefix comes first; the zero padding follows its TLVs. */
-        int prefix = wmmp_command_prefix_len(st->ctx->command_id);
-        if (prefix < 0 || prefix > len)
-            prefix = 0;
-        /* FILE_REQ_ACK's data block follows its prefix and is not TLVs: the padding comes after it. */
-        if (st->ctx->command_id == (WMMP_CMD_FILE_REQ | WMMP_ACK_BIT) && prefix >= 13)
-            prefix = MIN(len, prefix + ((plain[11] << 8) | plain[12]));
-        plain_len = (size_t)prefix + wmmp_unpadded_tlv_len(plain + prefix, (size_t)(len - prefix));
+        /* the codec's rule: prefix, then TLVs (or FILE_REQ_ACK's data block) up to the zero padding; a
+           truncated body is shown as far as it goes, and its dissection reports what is missing */
+        (void)wmmp_unpadded_body_len(st->ctx->command_id, plain, (size_t)len, &plain_len);
     } else {
         plain_len = wmmp_unpadded_tlv_len(plain, (size_t)len);
     }
