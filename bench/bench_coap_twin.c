@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The CoAP baseline of the dissection benchmark: reads a WMMP capture made by wmmp-emulate (classic pcap,
  * Ethernet/IPv4/UDP) and writes its CoAP twin: the same number of datagrams, the same timestamps, the

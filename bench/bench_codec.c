@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Codec throughput on one core: encode + decode round trips per second of a heartbeat and of a ~1 KB
  * health record (TRANSPARENT_DATA), each without and with the digest (signed on encode, verified on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Codec throughput (issue 7): encode + decode round trips per second on one core, median of 5 runs.
 #   bench/run-codec.sh [ITERATIONS]      (default 1000000 heartbeats; the 1 KB record runs a quarter)
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Dissection benchmark (issue 7): tshark -T fields on a WMMP capture made by wmmp-emulate, with the WMMP
 # plugin versus the same capture decoded as plain data (-d udp.port==9992,data); single pass, two passes
 # (-2), with keys (digest verification; decryption on a --security full capture); and per-message cost

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Capture generation (issue 7): wmmp-emulate --scenario session writing a pcap, messages written per
 # second, at about 10k, 100k and 1M messages; median of RUNS runs (wall time of the whole program: start,
 # the run on the virtual clock, every message signed, verified, stored by the platform in its in-memory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Platform benchmark (issue 7): wmmp-platform against wmmp-terminal --load N over loopback UDP, digests on.
 # The platform runs on CPU 0, the load generator on CPU 1 (taskset). Each case runs RUNS times; the table
 # gives medians.

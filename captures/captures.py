@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The reference captures: how each is made, its expected decode, and the checks on both.
 
     captures.py generate --emulate E --gen-malformed G --out DIR     write every capture into DIR

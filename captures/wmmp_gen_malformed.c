@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-gen-malformed: writes captures/malformed.pcap, hand-made WMMP messages with one defect each, so
  * that every expert item of the Wireshark plugin (every error, warning and note it can raise) shows up at

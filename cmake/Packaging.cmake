@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installing and packaging (included at the end of the top-level CMakeLists.txt).
 #
 #   cmake --install BUILD [--prefix /usr/local]   the emulator programs into <prefix>/bin, their man pages into

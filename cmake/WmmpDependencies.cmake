@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Finds every external dependency the standard way; a missing one stops configuration with a message that
 # names the Debian 12 package to install.
 find_package(PkgConfig)

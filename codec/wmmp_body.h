@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The fixed body prefixes of profile section 5 (the bytes before a command's TLVs), the result byte of
  * ACKs, tag lists and the TRANSPARENT_DATA / FILE_REQ bodies. Each *_put appends to a writer; each *_get

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * CRC-16/CCITT-FALSE and CRC-32 (IEEE 802.3, as zlib) of profile section 13, byte-wise with 256-entry
  * tables: the CRC-16 of every TRANSPARENT_DATA body is on the hot path (bench/bench_codec.c). The tables

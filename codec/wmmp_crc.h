@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The two checksums of profile section 13. */
 #ifndef WMMP_CRC_H
 #define WMMP_CRC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wmmp_errors.h"
 
 static const char *const messages[] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Status codes returned by every codec function (declared in wmmp_errors.def). */
 #ifndef WMMP_ERRORS_H
 #define WMMP_ERRORS_H

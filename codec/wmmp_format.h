@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Human-readable decoding of messages, for the command-line tools and the emulator's logs: a one-line
  * summary (as Wireshark's Info column) and a field-by-field description with typed TLV values, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fragmentation (profile section 8). A body longer than 900 bytes travels as parts, each part's body being
  * one TLV 0x4008 whose value is

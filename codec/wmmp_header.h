@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The 28-byte WMMP header (profile section 2), the Safe_Flag bits (section 3) and the sequence counter. */
 #ifndef WMMP_HEADER_H
 #define WMMP_HEADER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The health record of the integrated health tester (profile section 10), carried as the user data of
  * TRANSPARENT_DATA:

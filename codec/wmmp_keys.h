@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The keys file of profile section 11, shared by Wireshark's wmmp_keys table and the emulator's --keys:
  * one terminal per line, comma-separated quoted fields

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Whole messages: build one (header, body, Total_Length, digest, full-body encryption) and take one apart
  * (header checks, body and digest located, the derived message class of profile section 3).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * WMMP security (profile section 7): the MD5 digest with its timestamp rules, and two-key triple DES in
  * ECB mode with zero padding for the 0xE040 / 0xE042 containers. Uses libgcrypt.

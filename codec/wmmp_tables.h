@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Lookups over the declaration tables (wmmp_commands.def, wmmp_tags.def, wmmp_values.def). */
 #ifndef WMMP_TABLES_H
 #define WMMP_TABLES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Bounded big-endian byte writer and reader, and the TLV layer on top of them (profile section 4:
  * Tag (2) | Length (2) | Value). Neither can touch a byte outside its buffer: the writer's error is sticky

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The fixed body prefixes of profile section 5: the first input byte picks the decoder, the rest is the
  * body. Decoded values that carry a length must stay inside the body; fixed-size prefixes re-encode.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared by the libFuzzer harnesses (fuzz_*.c): the example terminal's keys and a small cursor over the
  * fuzzer's input. Every harness defines LLVMFuzzerTestOneInput; built with clang -fsanitize=fuzzer it is a

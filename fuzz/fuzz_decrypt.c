@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Security (profile section 7): 3DES-ECB decryption of 0xE040 / 0xE042 containers, zero-padding removal,
  * session-key extraction and digest verification on arbitrary bytes; encryption round trips.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fragments (profile section 8): the input is a series of 0x4008 values (2-byte length, value) fed to one
  * reassembly, as a receiver sees parts, repeats, aborts and controls. The body never exceeds the bound,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The 28-byte header: decode, the heuristic signature, encode round trip. */
 #include "fuzz_common.h"
 #include "wmmp_header.h"

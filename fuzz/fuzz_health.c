@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The health record of profile section 10: decode; every pointer stays inside the input; a decoded record
  * re-encodes and decodes to the same values.

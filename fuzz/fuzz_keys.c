@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The keys file of profile section 11, line by line: a parsed line formats and parses back the same. */
 #include <stdlib.h>
 

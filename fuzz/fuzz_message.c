@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Whole messages as a datagram carries them (back to back, framed by Total_Length): parse, classify, the
  * TLVs after the prefix, fragment control, and the text decoder with the example terminal's keys, which

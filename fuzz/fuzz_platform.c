@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The platform node (emulator/node/platform.c with its wmmp_link), as a hostile or broken terminal reaches it.
  * The input's first byte picks the platform's security level and whether the example terminal logs in

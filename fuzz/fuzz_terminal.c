@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The terminal node (emulator/node/terminal.c with its wmmp_link and spool), as a hostile or broken platform
  * reaches it. The first input byte picks the security level, the records to send and the ECG length (a long

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TLV reader, validate and find agree with each other; a fully parsed sequence re-encodes byte for byte. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The harnesses, named once for both builds: the libFuzzer build (fuzz/CMakeLists.txt, clang) and the
 # replay build of the regression tests (tests/reliability/CMakeLists.txt, any compiler).
 #   WMMP_FUZZ_CODEC_HARNESSES  need the codec only

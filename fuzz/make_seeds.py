@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Seed corpora for the libFuzzer harnesses, cut out of WMMP captures.
 
     make_seeds.py OUT_DIR CAPTURE_OR_DIR... [--keys KEYS_FILE]

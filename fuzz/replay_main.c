@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Replays inputs through a harness without libFuzzer (gcc builds, CI): each argument is a file or a
  * directory of files; every input runs once. A crash or sanitizer report fails the run, as in the fuzzer.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job: install the packages, build, run the emulator pair over loopback (platform and health
 # tester, digests on, a few health records including a fragmented ECG), record the terminal's capture,
 # print it decoded by tshark with the WMMP plugin, every digest checked with captures/wmmp-keys.txt, and

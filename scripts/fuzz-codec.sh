@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs the libFuzzer harnesses of the codec and the emulator's nodes (fuzz/) for a set time each and
 # prints the figures: executions, time, coverage, corpus, crashes.
 #

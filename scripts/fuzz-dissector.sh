@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzzes the WMMP dissector the way Wireshark's tools/fuzz-test.sh does: mutate every capture with
 # editcap -E, decode each mutant with tshark -nr in four modes (one-pass and two-pass -2, each with the tree
 # -Vx and without it), fail on a non-zero exit or a dissector bug.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian 12 packages the project builds and tests with. Needs root (runs sudo otherwise).
 # WMMP_SKIP_APT=1 skips it, for machines that already have everything.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Prints the plugin's display-filter fields as a Markdown table (for docs/PLUGIN.md), from what the built
 # plugin registers: scripts/plugin-fields.sh [-B BUILD_DIR]
 set -euo pipefail

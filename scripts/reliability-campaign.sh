@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The long reliability campaign behind docs/RELIABILITY.md: every test of tests/reliability/reliability_tests.py
 # (hostile peers, rate limiting, security, loss/duplication/reordering, kill -9 of either program) ROUNDS
 # times at SCALE (records and flood durations multiplied), each round with other fault seeds; optionally the

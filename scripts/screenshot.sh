@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A screenshot of the real Wireshark GUI (wireshark-qt) with the WMMP plugin loaded, showing a capture's
 # packet list and the WMMP tree of one packet, taken on a virtual X display (Xvfb):
 #   scripts/screenshot.sh [-B BUILD_DIR] [-r CAPTURE -f FRAME] [-k KEYS] [-o OUT.png] [--size WxH]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every test: install the packages, build with -Werror, run the suite (unit tests also under valgrind),
 # then rebuild with AddressSanitizer + UndefinedBehaviorSanitizer and run the suite again.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Plots the WMMP health records of a capture as PNG files: the ECG waveform of every record that has one
 # (ecg-<terminal>-<record>.png) and each terminal's vitals over time (vitals-<terminal>.png), with tshark
 # + the WMMP plugin (field extraction) and gnuplot. Prints the path of every file written.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs tshark with the WMMP plugin from a build tree, without installing it:
 #   scripts/wmmp-tshark.sh [-B BUILD_DIR] [-k KEYS_FILE] TSHARK_ARGS...
 #   scripts/wmmp-tshark.sh -h | --help | --version

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What the Python tests share: the checksums of profile section 13, TLV bytes, free loopback ports, the
 fast timing options of the emulator programs, and a wmmp-platform process on loopback.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-demo-exchange: builds a complete LOGIN -> LOGOUT session with the codec, as a terminal and a
  * platform sharing the keys of captures/wmmp-keys.txt would send it, and prints each message decoded

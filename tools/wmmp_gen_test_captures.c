@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-gen-test-captures: writes the reference captures of the tshark decode tests (tests/tshark), one
  * pcap per theme, built with the codec as the example terminal and its platform would send them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes a man page (roff) from a program's --help, so that the two never disagree.
 
     help-to-man.py PROGRAM NAME_LINE OUTPUT.1 [--version V] [--see-also FILE]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Option parsing shared by the programs: a table of long options (the same table prints --help, so the
  * help lists every option), value parsers, and one-line errors "PROG: problem (try PROG --help)".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The scenarios of wmmp-emulate: a terminal configuration, actions of the platform triggered by what goes
  * over the wire (always run from the event queue, never inside a node's send), and the check that says

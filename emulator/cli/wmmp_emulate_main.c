@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-emulate: a terminal and a platform in one process on a virtual clock (drv_offline.h), at full speed,
  * playing a scenario (drv_scenarios.h). The same options and --seed give a byte-identical capture.

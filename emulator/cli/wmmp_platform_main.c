@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-platform: the M2M platform on real sockets (UDP and TCP), until SIGINT/SIGTERM; then it logs every
  * terminal out (LOGOUT reason 2), waits for them (bounded), prints its counters and exits 0.

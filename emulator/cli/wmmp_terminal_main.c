@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp-terminal: the integrated health tester on a real socket (UDP, or TCP with --tcp): logs in, sends its
  * health records and heartbeats, logs out. Exit status 0 only when every record was acknowledged. With

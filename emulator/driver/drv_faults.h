@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fault injection (--loss, --duplicate, --delay), all drawn from the run's seeded generator. Drivers apply
  * loss where they send and where they receive (so one process's --loss covers both directions),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "drv_fs.h"
 #include "emu_files.h"
 

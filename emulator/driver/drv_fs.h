@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* File-system helpers of the programs (temporary directories and their removal), and the nodes' file port
  * (emu_file_read, declared in node/emu_files.h). */
 #ifndef DRV_FS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the live and load drivers share: an emu_env on GLib's default main context with the monotonic
  * clock, the wall clock, the seeded generator, a stderr logger, and timers from a drv_timerq run by one

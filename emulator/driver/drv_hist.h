@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A latency histogram with 1 ms buckets up to 10 s (the rest in one bucket): exact p50/p99 in little memory. */
 #ifndef DRV_HIST_H
 #define DRV_HIST_H

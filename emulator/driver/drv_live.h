@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The live driver: real UDP and TCP sockets (IPv4) on GLib's main loop, real time (wmmp-platform,
  * wmmp-terminal). One emu_peer per remote UDP address (kept for the run) or per TCP connection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Load mode (wmmp-terminal --load N): N terminal nodes in one process over a few UDP sockets (not one per
  * terminal) on GLib's main loop. Terminal i sends from socket i % sockets; an answer is routed to its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small socket helpers shared by the live and load drivers (IPv4). */
 #ifndef DRV_NET_H
 #define DRV_NET_H

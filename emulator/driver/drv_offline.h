@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The offline driver (wmmp-emulate): a terminal and a platform in one process on a virtual clock, at full
  * speed. One queue of (time, order) events holds both sides' timers and the messages in flight; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Recording what a driver sends and receives (--pcap) with the pcap writer. A NULL recorder records
  * nothing, so drivers call these unconditionally. The first write error is logged once and kept; later

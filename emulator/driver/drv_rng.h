@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The run's one random generator (splitmix64): every random choice of a driver and of the nodes
  * (env->random) comes from it, so the same --seed gives the same run offline. It is predictable by design:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Binary min-heap of events with an id index for cancellation. */
 #include "drv_timerq.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A timer queue: events ordered by (due time, creation order), so equal times fire in the order they were
  * started and a virtual-clock run is reproducible. Ids are never reused. The offline driver runs it on its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A small writer of classic pcap files (LINKTYPE_ETHERNET) for UDP datagrams and TCP flows, with correct
  * IPv4, UDP and TCP checksums. Used by the capture generator and the emulator. The output depends only

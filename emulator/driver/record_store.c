@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The platform's SQLite database; the schema is documented in record_store.h. */
 #include "record_store.h"
 

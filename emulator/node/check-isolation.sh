@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The node library reaches sockets, clocks, files and the database only through emu_env and the storage
 # interfaces (record_store.h, spool.h, emu_files.h): fails when one of its objects refers to a forbidden
 # symbol itself. Run by ctest (emulator.node_isolation, label unit):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers on top of the driver's emu_env functions. */
 #include "emu_env.h"
 

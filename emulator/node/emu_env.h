@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The environment a protocol node (terminal, platform, link) runs in. Nodes never touch sockets, clocks
  * or files of the network directly: they call these functions, and a driver implements them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The files a node reads (the platform's firmware image). Nodes never open files themselves: they call
  * this, and the driver side implements it (driver/drv_fs.c), like the record store (record_store.h) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Plausible health records (health_gen.h). */
 #include "health_gen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Plausible health records for the integrated health tester (profile section 10; the seed paper's six
  * physiological parameters, biochemistry and medical reminders):

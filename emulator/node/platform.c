@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The M2M platform (platform.h). One wmmp_link per known terminal does security, retransmission,
  * duplicates and fragments; this file decides what each request means for the session and the database.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The M2M platform (profile sections 5, 7, 9, 10): accepts registrations and logins of the terminals in
  * its keys file, answers their requests with the profile's result codes, stores their health records in

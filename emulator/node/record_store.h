@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The platform's SQLite database (--db): health records stored exactly once per (terminal, record ID),
  * registrations, sessions, reported configuration and counters. Every write is one transaction; a record

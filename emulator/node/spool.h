@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Store and forward on disk: the health records that wait for their TRANSPARENT_DATA_ACK.
  *

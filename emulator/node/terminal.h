@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The integrated health tester (the seed paper's terminal): registers when it has no serial, logs in,
  * then alternates heartbeats and health records as in figure 4, answers the platform's CONFIG_GET/SET,

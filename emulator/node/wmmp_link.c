@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp_link: the reliability, security and fragmentation layer both ends share (see wmmp_link.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp_link: one terminal <-> platform association seen from one end, above the transport and below the
  * application (terminal.c, platform.c). It owns everything profile sections 7, 8 and 9 make common to both

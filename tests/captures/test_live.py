@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The real network path: wmmp-platform and wmmp-terminal on loopback (free UDP ports, so the plugin finds
 WMMP by its heuristic) while `dumpcap -i lo` captures them; the live capture must decode, with the plugin,
 to the same WMMP messages as an offline run of the same flow (wmmp-emulate --scenario session --records 3):

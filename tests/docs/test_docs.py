@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Every shell command shown in README.md and docs/*.md, run as a new user would, and checked.
 
     test_docs.py --source-dir SRC --build-dir BUILD [--work DIR] [--only TEXT]

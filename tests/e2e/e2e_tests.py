@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End-to-end tests of wmmp-platform, wmmp-terminal and wmmp-emulate over loopback.
 
 ctest runs one test per invocation:

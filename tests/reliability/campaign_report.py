@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Turns the JSON lines of reliability_tests.py (WMMP_RELIABILITY_RESULTS) into the Markdown tables of
 docs/RELIABILITY.md.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Reliability and security tests of wmmp-platform and wmmp-terminal over loopback (docs/RELIABILITY.md).
 
 ctest runs one test per invocation:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A hostile WMMP peer: floods a platform with mutated and random datagrams and TCP streams, holds
 slowloris-style partial messages and idle connections, and reports what it sent and how the platform
 treated it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Just enough WMMP-T 3.0 in Python (standard library only) for the reliability tests and the hostile peer:
 headers, TLVs, the MD5 digest of profile section 7, CRC-16/CCITT-FALSE, health records (section 10), and
 a small digest-level terminal (LOGIN, HEART_BEAT, TRANSPARENT_DATA, LOGOUT) over UDP. No 3DES: sessions it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What tools/wmmp_gen_test_captures.c puts into the captures: the same constants, written again here so
 the tests state their expectations independently of tshark's output. Change both files together.
 """

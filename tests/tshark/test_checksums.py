@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The captures themselves, read by stock tshark without the plugin: every frame is there and every IPv4,
 UDP and TCP checksum verifies (checksum status 1 = Good, 0 = Bad in Wireshark 4.0)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """udp-every-command.pcap: the header of every message, and the body fields of every command of profile
 section 5 and of its ACK (all plain, class 0), an unknown TLV and an unknown command."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """TLV naming preferences: the seed paper's dialect (tag 0x0002 is the signal level) on
 udp-paper-dialect.pcap, and a user-named tag (wmmp_tags table) on the unknown TLV of udp-every-command.pcap."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """udp-firmware.pcap: DOWNLOAD_INFO and the FILE_REQ / FILE_REQ_ACK blocks decode, and
 tshark --export-objects wmmp writes the firmware image byte-identical to the one the generator wrote."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """udp-fragmented.pcap: a TRANSPARENT_DATA body over 900 bytes sent as three 0x4008 parts, the receiver's
 fragment-control messages between them, reassembly in the last part, and the ordinary ACK."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """udp-health-panel.pcap: every field of the health record of profile section 10 (wmmp.health)."""
 
 import wmmp_tshark as ws

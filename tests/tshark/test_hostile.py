@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile captures (issue 13, plugin items 1, 7, 8, 10): forged by this module (python3 stdlib), then decoded
 in every tshark mode an analyst uses: one-pass and two-pass (-2), each with a tree (-V), without one, and
 with -T fields. None may crash tshark or make it report a dissector bug; each defense shows its expert item.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What the Info column and the expert items tell a user (issue 14, item 9):
 
 - CONFIG_GET/SET/TRAP/REQ and their ACKs name the tags of their body ("tags=", "rejected=" in an error ACK),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """udp-malformed.pcap: every bad datagram is decoded as far as it goes and flagged, tshark exits 0 and the
 capture goes on decoding; and no other capture shows a malformed packet or an error, except the one
 deliberately bad digest."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The plugin loads and registers every display-filter field of the contract (profile section 12 and the
 names the other decode tests use), including one typed field per tag of codec/wmmp_tags.def."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Digests (Good, Bad, unverified without keys), the four message classes, and decryption with the session
 key learned from LOGIN_ACK: udp-figure4-digest.pcap, udp-digest-bad.pcap, udp-encrypted.pcap."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tcp-split-coalesced.pcap: WMMP over TCP port 9991, with one message per segment, two messages coalesced
 in one segment, and one message split across three segments."""
 

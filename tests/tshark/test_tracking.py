@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Request/ACK links, response times and retransmissions: every pair of udp-every-command.pcap, and the
 odd cases of udp-retransmission.pcap (a retransmitted request, a duplicate ACK, an ACK without request,
 a request never answered)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Runs tshark with the WMMP plugin on the generated captures and turns its output into Python values.
 
 Every test module calls main(); ctest passes the paths:

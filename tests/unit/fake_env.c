@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fake emu_env of fake_env.h. */
 #include "fake_env.h"
 

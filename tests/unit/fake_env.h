@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A fake emu_env for unit tests of the emulator's sans-IO nodes: a virtual clock whose timers fire only
  * when the test advances time, and a record of every message sent (to which peer). Deterministic.

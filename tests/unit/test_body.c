@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Body prefixes of section 5: encode/decode round trips and their exact bytes. */
 #include <string.h>
 

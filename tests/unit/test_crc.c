@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CRC-16/CCITT-FALSE and CRC-32 against independent reference values. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The health-record generator of the emulated health tester (emulator/node/health_gen.h). */
 #include <math.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * wmmp_link: a terminal-side and a platform-side link wired through one fake_env (virtual clock). The
  * test moves each recorded message to the other link itself, so it can drop, repeat or damage any of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The platform node, driven by terminal-side wmmp_links over the fake environment: every message one side
  * sends is handed to the other by pump(), so the bytes are what real terminals send.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The store-and-forward spool of the emulated health tester (emulator/node/spool.h, emulator/driver/spool.c). */
 #include <dirent.h>
 #include <fcntl.h>

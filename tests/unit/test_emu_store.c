@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The platform's record store: schema, each record once, sessions, counters, data kept across reopening. */
 #include <stdio.h>
 #include <stdlib.h>

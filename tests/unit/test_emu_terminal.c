@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The emulated health tester (emulator/node/terminal.h) against a hand-driven platform: the test owns a
  * platform-side wmmp_link, answers the terminal's requests itself and delivers messages both ways through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The text decoder used by the tools and the emulator's logs. */
 #include <stdio.h>
 #include <stdlib.h>

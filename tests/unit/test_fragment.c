@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fragmentation (profile section 8): the 0x4008 TLV, splitting a body into parts, telling a
  * fragment-control body from an ordinary one, and reassembly with its error cases.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The 28-byte header, the heuristic signature and the sequence counter. */
 #include <string.h>
 

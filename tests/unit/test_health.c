@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The health record of profile section 10. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The keys file of section 11. */
 #include <stdio.h>
 #include <stdlib.h>

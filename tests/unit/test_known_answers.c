@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Known-answer tests. Every expected byte below was computed outside this code base, with the shell
  * commands quoted next to it (xxd, md5sum, openssl 3.0 `enc -des-ede -nopad`, python3 zlib), from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Every malformed-input class returns its own error, and no input whatever makes a decoder crash or
  * read outside its buffer (run under valgrind and ASan/UBSan in CI to make the second part bite).

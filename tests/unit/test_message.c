@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Whole messages: building, parsing, the four classes and flag/content disagreement. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Digest and 3DES behaviour beyond the known-answer vectors. */
 #include <string.h>
 

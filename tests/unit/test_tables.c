@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The declaration tables and their look-ups. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared helpers for the CUnit unit tests. */
 #ifndef WMMP_UNIT_H
 #define WMMP_UNIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The unit-test runner: with no argument it runs every suite, with names it runs those suites. Exits
  * non-zero when any test fails or a name is unknown, and prints CUnit's run summary either way.

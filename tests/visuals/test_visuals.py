@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Tests of the pictures: scripts/wmmp-plot.sh (tshark + the plugin + gnuplot) on emulator captures, checked
 against the platform's own database, and scripts/screenshot.sh (the Wireshark GUI on Xvfb).
 

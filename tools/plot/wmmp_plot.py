@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Turns a capture of WMMP health records into PNG plots, with tshark + the WMMP plugin and gnuplot.
 
     scripts/wmmp-plot.sh [-B BUILD_DIR] [-k KEYS] [-o OUT_DIR] [--terminal SERIAL] CAPTURE
