@@ -19,6 +19,8 @@ cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j"$jobs"
 
+echo "== docs recipes (tests/docs: every command of README.md and docs/*.md, one line each)"
+cat build/ci/tests/docs/recipes.txt 2>/dev/null || echo "(docs.recipes did not run)"
 echo "== CUnit summary (all suites, one run)"
 build/ci/tests/unit/wmmp_unit_tests | sed -n '/^Run Summary/,$p'
 echo "== ctest summary (normal build, from its run above)"

@@ -491,6 +491,7 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--work", help="scratch folder (default: a temporary one, removed at the end)")
     ap.add_argument("--only", help="run only the commands whose doc:line or text contains this")
+    ap.add_argument("--report", help="also write the result lines to this file (scripts/test.sh prints it)")
     a = ap.parse_args()
     src, build = os.path.abspath(a.source_dir), os.path.abspath(a.build_dir)
 
@@ -539,11 +540,15 @@ def main():
             if name not in ctx.matched:
                 results.append(("FAIL", "tests/docs/test_docs.py", "check " + name,
                                 "matches no command of the docs (%s)" % rx))
-    for status, where, cmd, why in results:
-        print("%s %s %s%s" % (status, where, cmd.strip(), " (why: %s)" % why if why else ""))
     failed = sum(1 for r in results if r[0] == "FAIL")
-    print("docs: %d commands: %d passed, %d failed, %d not run" % (
+    lines = ["%s %s %s%s" % (status, where, cmd.strip(), " (why: %s)" % why if why else "")
+             for status, where, cmd, why in results]
+    lines.append("docs: %d commands: %d passed, %d failed, %d not run" % (
         len(results), sum(1 for r in results if r[0] == "PASS"), failed, sum(1 for r in results if r[0] == "NOT RUN")))
+    print("\n".join(lines))
+    if a.report:
+        with open(a.report, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
     return 1 if failed else 0
 
 
