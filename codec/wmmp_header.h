@@ -8,6 +8,10 @@
 
 #include "wmmp_errors.h"
 
+/* Default ports of the profile (section 1); every user makes them configurable. */
+#define WMMP_DEFAULT_UDP_PORT 9992
+#define WMMP_DEFAULT_TCP_PORT 9991
+
 #define WMMP_HEADER_LEN 28
 #define WMMP_MAX_MESSAGE 65535
 #define WMMP_SERIAL_LEN 16

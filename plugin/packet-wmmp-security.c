@@ -262,7 +262,7 @@ static bool sent_to_platform(packet_info *pinfo)
     range_t *range = prefs_get_range_value("wmmp", pinfo->ptype == PT_TCP ? "tcp.port" : "udp.port");
     if (range)
         return value_is_in_range(range, pinfo->destport) && !value_is_in_range(range, pinfo->srcport);
-    return pinfo->destport == (pinfo->ptype == PT_TCP ? WMMP_TCP_PORT : WMMP_UDP_PORT);
+    return pinfo->destport == (pinfo->ptype == PT_TCP ? WMMP_DEFAULT_TCP_PORT : WMMP_DEFAULT_UDP_PORT);
 }
 
 /* First pass: the conversation's terminal end, from a message whose sender the command tells. */

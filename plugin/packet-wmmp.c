@@ -654,8 +654,8 @@ void proto_register_wmmp(void)
 
 void proto_reg_handoff_wmmp(void)
 {
-    dissector_add_uint_with_preference("udp.port", WMMP_UDP_PORT, wmmp_udp_handle);
-    dissector_add_uint_with_preference("tcp.port", WMMP_TCP_PORT, wmmp_tcp_handle);
+    dissector_add_uint_with_preference("udp.port", WMMP_DEFAULT_UDP_PORT, wmmp_udp_handle);
+    dissector_add_uint_with_preference("tcp.port", WMMP_DEFAULT_TCP_PORT, wmmp_tcp_handle);
     heur_dissector_add("udp", dissect_wmmp_heur_udp, "WMMP over UDP", "wmmp_udp", proto_wmmp, HEURISTIC_ENABLE);
     heur_dissector_add("tcp", dissect_wmmp_heur_tcp, "WMMP over TCP", "wmmp_tcp", proto_wmmp, HEURISTIC_ENABLE);
 }

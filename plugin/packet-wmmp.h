@@ -41,8 +41,6 @@ extern int proto_wmmp;
 extern int wmmp_tap; /* tap "wmmp": one const wmmp_msg_ctx per dissected message */
 
 /* The default ports (preferences udp.port and tcp.port of the protocol): the platform listens on them. */
-#define WMMP_UDP_PORT 9992
-#define WMMP_TCP_PORT 9991
 
 /* Heuristic sub-dissectors for TLV 0x4007 user data (the health record is one), and the Decode As table
    for it (a single "user data" selector); both made by packet-wmmp-tlv.c. */

@@ -20,6 +20,7 @@
 #include "wmmp_crc.h"
 #include "wmmp_keys.h"
 #include "wmmp_tables.h"
+#include "wmmp_header.h"
 
 static const char *const PROG = "wmmp-emulate";
 
@@ -318,7 +319,7 @@ int main(int argc, char **argv)
     pc.security = o.security; /* a LOGIN without a digest is accepted only by a PLAIN platform */
     pc.heartbeat_interval_s = r->heartbeat_s;
     pc.platform_ipv4 = 0x0A000001u;
-    pc.platform_port = o.tcp ? 9991 : 9992;
+    pc.platform_port = o.tcp ? WMMP_DEFAULT_TCP_PORT : WMMP_DEFAULT_UDP_PORT;
     wmmp_link_config_default(&pc.link, WMMP_DOWNLINK);
     if (!(r->p = platform_new(drv_offline_env(d, DRV_PLATFORM), &pc, err, sizeof err))) {
         fprintf(stderr, "%s: platform: %s\n", PROG, err);
@@ -357,7 +358,7 @@ int main(int argc, char **argv)
     tc.max_login_attempts = sc->max_login_attempts;
     tc.backoff_ms = sc->backoff_ms;
     tc.platform_ipv4 = 0x0A000001u;
-    tc.platform_port = o.tcp ? 9991 : 9992;
+    tc.platform_port = o.tcp ? WMMP_DEFAULT_TCP_PORT : WMMP_DEFAULT_UDP_PORT;
     if (!(r->t = terminal_new(drv_offline_env(d, DRV_TERMINAL), drv_offline_peer(d, DRV_TERMINAL), &tc, err,
                               sizeof err))) {
         fprintf(stderr, "%s: terminal: %s\n", PROG, err);

@@ -17,6 +17,7 @@
 #include "drv_load.h"
 #include "platform.h"
 #include "wmmp_keys.h"
+#include "wmmp_header.h"
 
 static const char *const PROG = "wmmp-platform";
 
@@ -120,7 +121,7 @@ static int parse(int argc, char **argv, options *o)
 {
     int pos = 1, i;
     const char *v;
-    *o = (options){ .listen = "127.0.0.1", .firmware_version = "HT-2.0", .udp_port = 9992, .tcp_port = 9991,
+    *o = (options){ .listen = "127.0.0.1", .firmware_version = "HT-2.0", .udp_port = WMMP_DEFAULT_UDP_PORT, .tcp_port = WMMP_DEFAULT_TCP_PORT,
                     .heartbeat = 60, .response_timeout = 3000, .retries = 3, .shutdown_timeout = 10,
                     .security = WMMP_SEC_FULL };
     while ((i = drv_cli_next(PROG, argc, argv, &pos, OPTS, &v)) >= 0) {

@@ -19,6 +19,7 @@
 #include "drv_load.h"
 #include "terminal.h"
 #include "wmmp_keys.h"
+#include "wmmp_header.h"
 
 static const char *const PROG = "wmmp-terminal";
 
@@ -167,7 +168,7 @@ static int parse(int argc, char **argv, options *o)
     }
     if (!o->have_platform) {
         snprintf(o->host, sizeof o->host, "127.0.0.1");
-        o->port = o->tcp ? 9991 : 9992;
+        o->port = o->tcp ? WMMP_DEFAULT_TCP_PORT : WMMP_DEFAULT_UDP_PORT;
     }
     return 0;
 }

@@ -8,12 +8,13 @@
 #include "drv_pcap.h"
 #include "drv_rng.h"
 #include "drv_timerq.h"
+#include "wmmp_header.h"
 
 #define TERMINAL_IP 0x0A000002u /* 10.0.0.2 */
 #define PLATFORM_IP 0x0A000001u /* 10.0.0.1 */
 #define TERMINAL_PORT 40001u
-#define UDP_PORT 9992u
-#define TCP_PORT 9991u
+#define UDP_PORT ((unsigned)WMMP_DEFAULT_UDP_PORT)
+#define TCP_PORT ((unsigned)WMMP_DEFAULT_TCP_PORT)
 
 typedef struct {
     drv_offline *d;
