@@ -88,12 +88,6 @@ static dissector_handle_t wmmp_udp_handle;
 static dissector_handle_t wmmp_tcp_handle;
 static wmmp_pref_bool pref_desegment = true;
 
-static const value_string crc_status_vals[] = {
-    { 1, "Good" },
-    { 2, "Bad" },
-    { 0, NULL }
-};
-
 static int *const safe_flag_bits[] = {
     &hf_safe_flag_security, &hf_safe_flag_encryption, &hf_safe_flag_digest, &hf_safe_flag_enc_or_frag,
     &hf_safe_flag_reserved, NULL
@@ -145,7 +139,7 @@ static void check_transparent_crc(tvbuff_t *tvb, uint32_t crc, int crc_offset, i
         if (tag == WMMP_TAG_USER_DATA) {
             uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, off + 4, len), len);
             proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, crc_offset, 2,
-                                                 computed == crc ? 1 : 2);
+                                                 computed == crc ? PROTO_CHECKSUM_E_GOOD : PROTO_CHECKSUM_E_BAD);
             proto_item_set_generated(pi);
             if (computed != crc) {
                 expert_add_info_format(pinfo, pi, &ei_crc_bad, "CRC-16 0x%04x does not match the user data (0x%04x)",
@@ -179,7 +173,8 @@ static int dissect_file_req_ack(tvbuff_t *tvb, int offset, int end, packet_info 
     if (block_len > 0)
         proto_tree_add_item(tree, hf_file_data, tvb, offset, block_len, ENC_NA);
     uint16_t computed = wmmp_crc16(tvb_get_ptr(tvb, offset, (int)block_len), block_len);
-    proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, offset - 8, 2, computed == crc ? 1 : 2);
+    proto_item *pi = proto_tree_add_uint(tree, hf_crc16_status, tvb, offset - 8, 2,
+                                         computed == crc ? PROTO_CHECKSUM_E_GOOD : PROTO_CHECKSUM_E_BAD);
     proto_item_set_generated(pi);
     if (computed != crc) {
         expert_add_info_format(pinfo, crc_item, &ei_crc_bad, "CRC-16 0x%04x does not match the block (0x%04x)",
@@ -590,8 +585,8 @@ void proto_register_wmmp(void)
                                  NULL, HFILL } },
         { &hf_crc16, { "CRC-16", "wmmp.crc16", FT_UINT16, BASE_HEX, NULL, 0, "CRC-16/CCITT-false of the data",
                        HFILL } },
-        { &hf_crc16_status, { "CRC-16 status", "wmmp.crc16.status", FT_UINT8, BASE_DEC, VALS(crc_status_vals), 0,
-                              NULL, HFILL } },
+        { &hf_crc16_status, { "CRC-16 status", "wmmp.crc16.status", FT_UINT8, BASE_NONE, VALS(proto_checksum_vals),
+                              0, "Wireshark's checksum status: Bad 0, Good 1", HFILL } },
         { &hf_file_transaction, { "Transaction ID", "wmmp.file.transaction_id", FT_UINT32, BASE_DEC, NULL, 0,
                                   NULL, HFILL } },
         { &hf_file_status, { "Status", "wmmp.file.status", FT_UINT8, BASE_DEC, VALS(wmmp_file_status_vals), 0,
