@@ -96,6 +96,14 @@ STRING_ENC = re.compile(r"ENC_(ASCII|UTF_8|UTF_16|UCS_2|UCS_4|ISO_8859|WINDOWS|E
 ORDER_ENC = re.compile(r"ENC_(BIG|LITTLE|HOST)_ENDIAN")
 
 
+def string_end(text, i):
+    """The index just past the C string or character literal that opens at text[i]."""
+    q, j = text[i], i + 1
+    while j < len(text) and text[j] != q:
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
 def strip_comments(text):
     """Comments and string contents become spaces of the same length (line numbers stay)."""
     out, i, n = [], 0, len(text)
@@ -111,11 +119,9 @@ def strip_comments(text):
             out.append(" " * (j - i))
             i = j
         elif text[i] in "\"'":
-            q, j = text[i], i + 1
-            while j < n and text[j] != q:
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
-            i = j + 1
+            j = string_end(text, i)
+            out.append(text[i:j])
+            i = j
         else:
             out.append(text[i])
             i += 1
@@ -128,11 +134,9 @@ def split_args(s):
     while i < len(s):
         c = s[i]
         if c in "\"'":
-            j = i + 1
-            while j < len(s) and s[j] != c:
-                j += 2 if s[j] == "\\" else 1
-            cur.append(s[i:j + 1])
-            i = j + 1
+            j = string_end(s, i)
+            cur.append(s[i:j])
+            i = j
             continue
         if c in "([{":
             depth += 1
@@ -155,10 +159,7 @@ def balanced(text, start):
     while i < len(text):
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < len(text) and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = string_end(text, i)
             continue
         if c in "([{":
             depth += 1
