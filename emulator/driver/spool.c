@@ -19,20 +19,24 @@
 #define LOCK_NAME "lock"
 #define PATH_CAP 4096
 
+/* A pending record: its ID and, in a memory spool, its bytes (a file spool keeps them in the file). */
+typedef struct {
+    uint32_t id;
+    uint32_t len;
+    uint8_t *bytes;
+} entry;
+
+/* Kept small: a load generator has one per simulated terminal. */
 struct spool {
-    char *dir;
+    char *dir;      /* SPOOL_MEMORY itself (not a copy) for a memory spool */
+    entry *e;       /* pending records, ascending IDs, at e[head .. head + count) */
     size_t max;
     uint32_t next_id; /* 0 once all 2^32 - 1 IDs are used */
-    char serial[SPOOL_SERIAL_LEN + 1];
     uint32_t login_time; /* of the terminal's last LOGIN (spool_login_time) */
-    uint32_t *ids; /* pending IDs, ascending, at ids[head .. head + count) */
-    size_t head, count, cap;
-    int memory;    /* SPOOL_MEMORY: no files; the records' bytes in mem[], parallel to ids[] */
-    struct mem_rec {
-        uint8_t *bytes;
-        size_t len;
-    } *mem;
+    uint32_t head, count, cap;
     int lock_fd;
+    uint8_t memory; /* SPOOL_MEMORY: no files, no lock; the records' bytes in e[] */
+    char serial[SPOOL_SERIAL_LEN + 1];
     char *err; /* the last error, allocated at the first (a load generator has thousands of spools) */
 };
 
@@ -196,32 +200,25 @@ static int load_state(spool *s, char *err, size_t err_len)
 
 /* ---- the index of pending IDs ---- */
 
+/* A memory spool starts with room for 2 (one record in flight, the next measured meanwhile), files for 64. */
+#define FIRST_CAP(s) ((s)->memory ? 2u : 64u)
+
 static int index_push(spool *s, uint32_t id)
 {
     if (s->head + s->count == s->cap) {
         if (s->head > 0) { /* reuse the room left by records acknowledged from the front */
-            memmove(s->ids, s->ids + s->head, s->count * sizeof *s->ids);
-            if (s->memory)
-                memmove(s->mem, s->mem + s->head, s->count * sizeof *s->mem);
+            memmove(s->e, s->e + s->head, s->count * sizeof *s->e);
             s->head = 0;
         } else {
-            size_t cap = s->cap ? s->cap * 2 : 64;
-            uint32_t *ids = realloc(s->ids, cap * sizeof *ids);
-            if (!ids)
+            uint32_t cap = s->cap ? s->cap * 2 : FIRST_CAP(s);
+            entry *e = realloc(s->e, cap * sizeof *e);
+            if (!e)
                 return -1;
-            s->ids = ids;
-            if (s->memory) {
-                struct mem_rec *mem = realloc(s->mem, cap * sizeof *mem);
-                if (!mem)
-                    return -1;
-                s->mem = mem;
-            }
+            s->e = e;
             s->cap = cap;
         }
     }
-    if (s->memory)
-        s->mem[s->head + s->count] = (struct mem_rec){ NULL, 0 };
-    s->ids[s->head + s->count++] = id;
+    s->e[s->head + s->count++] = (entry){ id, 0, NULL };
     return 0;
 }
 
@@ -231,7 +228,7 @@ static long index_find(const spool *s, uint32_t id)
     size_t lo = 0, hi = s->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        uint32_t v = s->ids[s->head + mid];
+        uint32_t v = s->e[s->head + mid].id;
         if (v == id)
             return (long)mid;
         if (v < id)
@@ -245,26 +242,20 @@ static long index_find(const spool *s, uint32_t id)
 /* ACKs come in ID order, so the usual removal is at the front and costs nothing. */
 static void index_remove_at(spool *s, size_t i)
 {
-    if (s->memory)
-        free(s->mem[s->head + i].bytes);
-    if (i == 0) {
+    entry *base = s->e + s->head;
+    free(base[i].bytes);
+    if (i == 0)
         s->head++;
-    } else {
-        uint32_t *base = s->ids + s->head;
+    else
         memmove(base + i, base + i + 1, (s->count - i - 1) * sizeof *base);
-        if (s->memory) {
-            struct mem_rec *mbase = s->mem + s->head;
-            memmove(mbase + i, mbase + i + 1, (s->count - i - 1) * sizeof *mbase);
-        }
-    }
     s->count--;
     if (s->count == 0)
         s->head = 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_id(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = ((const entry *)a)->id, y = ((const entry *)b)->id;
     return x < y ? -1 : x > y;
 }
 
@@ -310,10 +301,10 @@ static int load_records(spool *s, char *err, size_t err_len)
         return -1;
     }
     if (s->count > 1)
-        qsort(s->ids, s->count, sizeof *s->ids, cmp_u32);
+        qsort(s->e, s->count, sizeof *s->e, cmp_id);
     /* never hand out an ID that is still pending, even if the state file was lost */
-    if (s->count > 0 && s->next_id != 0 && s->ids[s->count - 1] >= s->next_id)
-        s->next_id = s->ids[s->count - 1] + 1;
+    if (s->count > 0 && s->next_id != 0 && s->e[s->count - 1].id >= s->next_id)
+        s->next_id = s->e[s->count - 1].id + 1;
     return 0;
 }
 
@@ -373,15 +364,16 @@ spool *spool_open(const char *dir, size_t max_records, char *err, size_t err_len
         fail(err, err_len, "no spool directory given");
         return NULL;
     }
+    int memory = strcmp(dir, SPOOL_MEMORY) == 0;
     spool *s = calloc(1, sizeof *s);
-    if (!s || !(s->dir = strdup(dir))) {
+    if (!s || !(s->dir = memory ? (char *)SPOOL_MEMORY : strdup(dir))) {
         free(s);
         fail(err, err_len, "out of memory");
         return NULL;
     }
     s->lock_fd = -1;
     s->max = max_records ? max_records : SPOOL_DEFAULT_MAX;
-    if (strcmp(dir, SPOOL_MEMORY) == 0) { /* nothing on disk: a new spool every time */
+    if (memory) { /* nothing on disk: a new spool every time */
         s->memory = 1;
         s->next_id = 1;
         return s;
@@ -402,12 +394,12 @@ void spool_close(spool *s)
         return;
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the lock */
-    for (size_t i = 0; s->memory && i < s->count; i++)
-        free(s->mem[s->head + i].bytes);
-    free(s->mem);
-    free(s->ids);
+    for (size_t i = 0; i < s->count; i++)
+        free(s->e[s->head + i].bytes);
+    free(s->e);
     free(s->err);
-    free(s->dir);
+    if (!s->memory)
+        free(s->dir);
     free(s);
 }
 
@@ -465,17 +457,17 @@ spool_status spool_add(spool *s, uint32_t id, const uint8_t *bytes, size_t len)
     char name[ID_DIGITS + 1];
     if (spool_full(s))
         return SPOOL_ERR_FULL;
-    if (id == 0 || spool_contains(s, id) || (s->count && id < s->ids[s->head + s->count - 1]))
+    if (id == 0 || spool_contains(s, id) || (s->count && id < s->e[s->head + s->count - 1].id))
         return SPOOL_ERR_IO; /* IDs come from spool_take_id(): new and increasing */
     if (s->memory) {
         uint8_t *copy = malloc(len ? len : 1);
-        if (!copy || index_push(s, id) < 0) {
+        if (!copy || len > UINT32_MAX || index_push(s, id) < 0) {
             free(copy);
             set_err_text(s, "out of memory", NULL);
             return SPOOL_ERR_IO;
         }
         memcpy(copy, bytes, len);
-        s->mem[s->head + s->count - 1] = (struct mem_rec){ copy, len };
+        s->e[s->head + s->count - 1] = (entry){ id, (uint32_t)len, copy };
         return SPOOL_OK;
     }
     id_name(id, name);
@@ -495,7 +487,7 @@ spool_status spool_read(const spool *s, uint32_t id, uint8_t **bytes, size_t *le
     if (at < 0)
         return SPOOL_ERR_ABSENT;
     if (s->memory) {
-        const struct mem_rec *m = &s->mem[s->head + (size_t)at];
+        const entry *m = &s->e[s->head + (size_t)at];
         uint8_t *buf = malloc(m->len ? m->len : 1);
         if (!buf)
             return SPOOL_ERR_IO;
@@ -546,7 +538,7 @@ spool_status spool_remove(spool *s, uint32_t id)
 }
 
 size_t spool_count(const spool *s) { return s->count; }
-uint32_t spool_id_at(const spool *s, size_t i) { return i < s->count ? s->ids[s->head + i] : 0; }
+uint32_t spool_id_at(const spool *s, size_t i) { return i < s->count ? s->e[s->head + i].id : 0; }
 int spool_contains(const spool *s, uint32_t id) { return index_find(s, id) >= 0; }
 int spool_full(const spool *s) { return s->count >= s->max; }
 const char *spool_dir(const spool *s) { return s->dir; }
