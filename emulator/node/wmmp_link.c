@@ -87,7 +87,8 @@
  *     through rejected (WMMP_ERR_FRAGMENT_ABORTED). When a reassembly overflows (WMMP_ERR_TOO_LONG) this
  *     end sends a receiver abort.
  *
- * The keys and the session key are copied into the link (the caller's may go away) and wiped on free.
+ * The keys (wmmp_link_set_identity) and the session key are copied into the link (the caller's may go away)
+ * and wiped on free; wmmp_link_use_identity keeps the caller's keys instead (a terminal's, which outlive it).
  *
  * Callbacks may call wmmp_link_request(), wmmp_link_answer(), wmmp_link_reset() and even wmmp_link_free():
  * a free inside a callback is completed when the outermost link call returns. Everything is updated before
@@ -107,10 +108,9 @@
 #define CONTROL_BODY_LEN (WMMP_TLV_HEADER_LEN + WMMP_FRAGMENT_HEADER_LEN)
 #define LOGIN_ACK_TIMESTAMP_END 5 /* result (1) + timestamp (4) */
 
-/* One message or all parts of a fragmented one, back to back in one buffer. */
+/* One message or all parts of a fragmented one, back to back in one buffer (wire_buf: after the ends). */
 typedef struct {
-    uint8_t *buf;
-    size_t *end; /* part i (1-based) is buf[end[i - 2] or 0, end[i - 1]) */
+    size_t *end; /* part i (1-based) is wire_buf()[end[i - 2] or 0, end[i - 1]) */
     uint16_t n;
     uint16_t txid; /* fragment transaction ID when n > 1 */
 } wire;
@@ -119,7 +119,7 @@ typedef struct queued {
     struct queued *next;
     uint16_t command;
     uint32_t seq;
-    uint8_t *body;
+    uint8_t *body; /* NULL once built (outstanding) or when it went out at once */
     size_t len;
     void *ctx;
 } queued;
@@ -137,25 +137,26 @@ typedef struct {
 
 /* A request passed to the application: pending until answered, then its ACK for duplicates. */
 typedef struct {
-    int used;
-    int answered;
-    int fp_known;        /* 0: answered without having been delivered (any bytes match) */
-    int authentic;       /* the request passed the session's security class: its copies may be answered */
-    uint16_t command;    /* request ID */
-    uint32_t seq;
     uint64_t fp;         /* hash of the request (its last part) as received */
     uint64_t fp_first;   /* hash of its first part (the whole message when unfragmented) */
     wire ack;
+    uint32_t seq;
+    uint16_t command;    /* request ID */
     uint16_t parts_sent; /* highest part of a fragmented ACK sent so far (statistics) */
+    uint8_t used;
+    uint8_t answered;
+    uint8_t fp_known;    /* 0: answered without having been delivered (any bytes match) */
+    uint8_t authentic;   /* the request passed the session's security class: its copies may be answered */
 } dup_entry;
 
 typedef struct {
-    int used;
-    uint16_t command;
     uint32_t seq;
+    uint16_t command;
+    uint8_t used;
 } done_id;
 
-/* An incoming fragmented transfer: the codec's reassembly and whose message it is. */
+/* An incoming fragmented transfer: the codec's reassembly and whose message it is. Allocated when the first
+   part comes (most links never receive a fragment); NULL is the state after wmmp_reassembly_init. */
 typedef struct {
     wmmp_reassembly ra;
     uint16_t command; /* as received (ACK bit included) */
@@ -173,6 +174,7 @@ typedef struct {
     int has_digest, digest_ok, digest_bad;
 } rx_msg;
 
+/* Kept small: a platform has one per terminal, a load generator one per simulated terminal. */
 struct wmmp_link {
     const emu_env *env;
     emu_peer *peer;
@@ -180,34 +182,30 @@ struct wmmp_link {
     wmmp_link_callbacks cb;
     void *user;
 
-    uint8_t serial[WMMP_SERIAL_LEN];
-    wmmp_terminal_keys keys;
-    int has_keys;
-    wmmp_security_level level;
-    uint32_t timestamp;
-    uint8_t session_key[WMMP_SESSION_KEY_LEN];
-    int has_session_key;
-
-    uint32_t next_seq;
-    uint16_t next_txid;
+    const wmmp_terminal_keys *keys; /* NULL: no digests; own_keys or the caller's (wmmp_link_use_identity) */
+    wmmp_terminal_keys *own_keys;   /* the copy wmmp_link_set_identity makes, allocated at the first */
     queued *head, *tail;
-    size_t queued_count;
     outstanding *out;
     emu_timer timer;
-    unsigned consecutive_failures;
-
-    dup_entry *dup;
+    dup_entry *dup;    /* allocated when the first request is answered or delivered */
     uint64_t *dup_key; /* per entry: DUP_KEY(command, seq) when used, else 0 -- scanned instead of dup[] */
-    size_t dup_cap, dup_next;
-    size_t dup_alloc; /* entries allocated: the cache grows to dup_cap as it fills (a platform has a link
-                         per terminal; most never fill 64 entries) */
+    rx_transfer *rx_req, *rx_ack;
+    uint8_t serial[WMMP_SERIAL_LEN];
+    uint8_t session_key[WMMP_SESSION_KEY_LEN];
+    uint32_t timestamp;
+    uint32_t next_seq;
+    uint32_t queued_count;
+    uint16_t next_txid;
+    uint16_t consecutive_failures;
+    uint16_t dup_cap, dup_next;
+    uint16_t dup_alloc; /* entries allocated: the cache grows to dup_cap as it fills */
+    uint16_t busy;      /* nesting of link calls that may run callbacks */
+    uint8_t level;      /* wmmp_security_level */
+    uint8_t has_session_key;
+    uint8_t rx_from_peer; /* the message being received came from the link's peer (wmmp_link_receive_from) */
+    uint8_t doomed;       /* freed inside a callback: destroyed when busy drops to 0 */
+    uint8_t done_next;
     done_id done[LATE_MEMORY];
-    size_t done_next;
-    rx_transfer rx_req, rx_ack;
-
-    int rx_from_peer; /* the message being received came from the link's peer (wmmp_link_receive_from) */
-    unsigned busy; /* nesting of link calls that may run callbacks */
-    int doomed;    /* freed inside a callback: destroyed when busy drops to 0 */
     wmmp_link_stats stats;
 };
 
@@ -266,6 +264,8 @@ static void cancel_timer(wmmp_link *l)
 
 /* ---- wires ---- */
 
+static uint8_t *wire_buf(const wire *w) { return (uint8_t *)(w->end + w->n); }
+
 static void wire_free(wire *w)
 {
     free(w->end); /* one block: the part ends, then the bytes */
@@ -276,10 +276,9 @@ static void wire_free(wire *w)
 static wmmp_err wire_alloc(wire *w, size_t parts, size_t bytes)
 {
     memset(w, 0, sizeof *w);
-    w->end = calloc(1, parts * sizeof *w->end + bytes);
+    w->end = malloc(parts * sizeof *w->end + bytes);
     if (!w->end)
         return WMMP_ERR_NO_SPACE;
-    w->buf = (uint8_t *)(w->end + parts);
     w->n = (uint16_t)parts;
     return WMMP_OK;
 }
@@ -293,7 +292,7 @@ static void send_bytes(wmmp_link *l, const uint8_t *msg, size_t len)
 static void send_part(wmmp_link *l, const wire *w, uint16_t part)
 {
     size_t start = part > 1 ? w->end[part - 2] : 0;
-    send_bytes(l, w->buf + start, w->end[part - 1] - start);
+    send_bytes(l, wire_buf(w) + start, w->end[part - 1] - start);
 }
 
 /* ---- what goes on the wire (profile section 3, wmmp_link.h) ---- */
@@ -307,7 +306,7 @@ static int is_handshake(uint16_t cmd)
 
 static int signs(const wmmp_link *l, uint16_t cmd)
 {
-    return l->has_keys && l->level >= WMMP_SEC_DIGEST && wmmp_request_of(cmd) != WMMP_CMD_REGISTER;
+    return l->keys && l->level >= WMMP_SEC_DIGEST && wmmp_request_of(cmd) != WMMP_CMD_REGISTER;
 }
 
 static int seals(const wmmp_link *l, uint16_t cmd, size_t len)
@@ -355,7 +354,7 @@ static wmmp_header make_header(const wmmp_link *l, uint16_t cmd, uint32_t seq, u
 
 static wmmp_signer make_signer(const wmmp_link *l, uint32_t timestamp)
 {
-    wmmp_signer s = { l->has_keys ? &l->keys : NULL, l->cfg.side, timestamp };
+    wmmp_signer s = { l->keys, l->cfg.side, timestamp };
     return s;
 }
 
@@ -392,7 +391,7 @@ static wmmp_err build_single(const wmmp_link *l, uint16_t cmd, uint32_t seq, uin
     wmmp_header h = make_header(l, cmd, seq, flag);
     wmmp_signer s = make_signer(l, timestamp);
     wmmp_writer wr;
-    wmmp_msg_begin(&wr, w->buf, total, &h);
+    wmmp_msg_begin(&wr, wire_buf(w), total, &h);
     if (len)
         wmmp_put_bytes(&wr, body, len);
     e = wmmp_msg_finish(&wr, &s);
@@ -420,7 +419,7 @@ static wmmp_err build_parts(wmmp_link *l, uint16_t cmd, uint32_t seq, const uint
     size_t off = 0;
     for (size_t i = 1; i <= parts && e == WMMP_OK; i++) {
         wmmp_writer wr;
-        wmmp_msg_begin(&wr, w->buf + off, cap - off, &h);
+        wmmp_msg_begin(&wr, wire_buf(w) + off, cap - off, &h);
         wmmp_fragment_put_part(&wr, body, len, w->txid, (uint16_t)i);
         e = wmmp_msg_finish(&wr, &s);
         off += wr.len;
@@ -480,7 +479,7 @@ static void send_control(wmmp_link *l, uint16_t cmd, uint32_t seq, const wmmp_fr
     wire w;
     if (build_control(l, cmd, seq, c, &w) != WMMP_OK)
         return;
-    send_bytes(l, w.buf, w.end[0]);
+    send_bytes(l, wire_buf(&w), w.end[0]);
     wire_free(&w);
 }
 
@@ -531,10 +530,10 @@ static wmmp_err open_body(const wmmp_link *l, uint16_t cmd, const uint8_t *body,
 static void check_digest(const wmmp_link *l, rx_msg *r, uint32_t timestamp)
 {
     r->has_digest = r->m.digest != NULL;
-    r->digest_ok = r->has_digest && l->has_keys &&
-                   wmmp_digest_verify(r->msg, r->len, timestamp, &l->keys, peer_direction(l)) == WMMP_OK;
+    r->digest_ok = r->has_digest && l->keys &&
+                   wmmp_digest_verify(r->msg, r->len, timestamp, l->keys, peer_direction(l)) == WMMP_OK;
     /* without keys a digest cannot be checked: unverified, not bad */
-    r->digest_bad = r->has_digest && l->has_keys && !r->digest_ok;
+    r->digest_bad = r->has_digest && l->keys && !r->digest_ok;
 }
 
 /*
@@ -564,8 +563,8 @@ static void refuse_below_class(wmmp_link *l, const rx_msg *r)
 static dup_entry *dup_find(wmmp_link *l, uint16_t req, uint32_t seq)
 {
     uint64_t key = DUP_KEY(req, seq);
-    for (size_t k = 0, i = l->dup_next; k < l->dup_alloc; k++) {
-        i = i ? i - 1 : l->dup_alloc - 1;
+    for (size_t k = 0, i = l->dup_next; k < l->dup_alloc; k++) { /* none before the first request */
+        i = i ? i - 1 : (size_t)l->dup_alloc - 1;
         if (l->dup_key[i] == key)
             return &l->dup[i];
     }
@@ -578,7 +577,8 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
     dup_entry *d = dup_find(l, req, seq);
     if (!d) {
         if (l->dup_next == l->dup_alloc) { /* filling for the first time: room for the next entries */
-            size_t n = l->dup_alloc * 2 < l->dup_cap ? l->dup_alloc * 2 : l->dup_cap;
+            size_t want = l->dup_alloc ? l->dup_alloc * 2u : 4u;
+            size_t n = want < l->dup_cap ? want : l->dup_cap;
             dup_entry *grown = realloc(l->dup, n * sizeof *grown);
             uint64_t *keys = grown ? realloc(l->dup_key, n * sizeof *keys) : NULL;
             if (grown)
@@ -587,14 +587,16 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
                 memset(grown + l->dup_alloc, 0, (n - l->dup_alloc) * sizeof *grown);
                 memset(keys + l->dup_alloc, 0, (n - l->dup_alloc) * sizeof *keys);
                 l->dup_key = keys;
-                l->dup_alloc = n;
+                l->dup_alloc = (uint16_t)n;
+            } else if (!l->dup_alloc) {
+                return NULL; /* out of memory before the first entry */
             } else {
                 l->dup_next = 0; /* out of memory: a smaller cache */
                 l->dup_cap = l->dup_alloc;
             }
         }
         d = &l->dup[l->dup_next];
-        l->dup_next = (l->dup_next + 1) % l->dup_cap;
+        l->dup_next = (uint16_t)((l->dup_next + 1) % l->dup_cap);
     }
     wire_free(&d->ack);
     memset(d, 0, sizeof *d);
@@ -608,7 +610,7 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
 static void done_remember(wmmp_link *l, uint16_t req, uint32_t seq)
 {
     done_id *d = &l->done[l->done_next];
-    l->done_next = (l->done_next + 1) % LATE_MEMORY;
+    l->done_next = (uint8_t)((l->done_next + 1) % LATE_MEMORY);
     d->used = 1;
     d->command = req;
     d->seq = seq;
@@ -664,6 +666,24 @@ static void rx_transfer_clear(rx_transfer *t)
     t->all_digest = t->all_ok = 0;
 }
 
+/* The transfer of *slot, allocated (as after rx_transfer_clear) at its first part; NULL when out of memory. */
+static rx_transfer *transfer_get(rx_transfer **slot)
+{
+    if (!*slot && (*slot = calloc(1, sizeof **slot)) != NULL)
+        wmmp_reassembly_init(&(*slot)->ra);
+    return *slot;
+}
+
+/* Back to "no transfer": the memory goes too. */
+static void transfer_drop(rx_transfer **slot)
+{
+    if (!*slot)
+        return;
+    wmmp_reassembly_free(&(*slot)->ra);
+    free(*slot);
+    *slot = NULL;
+}
+
 static void on_timeout(void *arg);
 
 static void arm_timer(wmmp_link *l)
@@ -688,7 +708,7 @@ static outstanding *detach_outstanding(wmmp_link *l)
     outstanding *o = l->out;
     l->out = NULL;
     cancel_timer(l);
-    rx_transfer_clear(&l->rx_ack);
+    transfer_drop(&l->rx_ack);
     done_remember(l, o->q->command, o->q->seq);
     return o;
 }
@@ -699,6 +719,38 @@ static void report_failed(wmmp_link *l, const queued *q)
         l->cb.request_failed(l->user, l, q->command, q->seq, q->ctx);
 }
 
+/*
+ * Makes q (taken off the queue) outstanding: builds its wire from body (q's own copy, freed here since the wire
+ * is all a retransmission needs, or the caller's when nothing waited) and sends it. 0 when it cannot be built
+ * (reported through request_failed, q freed).
+ */
+static int launch(wmmp_link *l, queued *q, const uint8_t *body, size_t len)
+{
+    outstanding *o = calloc(1, sizeof *o);
+    wmmp_err e = o ? build_wire(l, q->command, q->seq, body, len, &o->w) : WMMP_ERR_NO_SPACE;
+    free(q->body);
+    q->body = NULL;
+    q->len = 0;
+    if (e != WMMP_OK) {
+        emu_logf(l->env, EMU_LOG_WARN, "wmmp_link: cannot send %s: %s", wmmp_command_name(q->command),
+                 wmmp_strerror(e));
+        free(o);
+        report_failed(l, q);
+        queued_free(q);
+        return 0;
+    }
+    o->q = q;
+    o->part = 1;
+    o->first_sent = l->env->now(l->env->ctx);
+    l->out = o;
+    transfer_drop(&l->rx_ack);
+    l->stats.requests_sent++;
+    if (o->w.n > 1)
+        l->stats.fragments_sent++;
+    transmit(l, o);
+    return 1;
+}
+
 static void start_next(wmmp_link *l)
 {
     while (!l->doomed && !l->out && l->head) {
@@ -707,25 +759,8 @@ static void start_next(wmmp_link *l)
         if (!l->head)
             l->tail = NULL;
         l->queued_count--;
-        outstanding *o = calloc(1, sizeof *o);
-        wmmp_err e = o ? build_wire(l, q->command, q->seq, q->body, q->len, &o->w) : WMMP_ERR_NO_SPACE;
-        if (e != WMMP_OK) {
-            emu_logf(l->env, EMU_LOG_WARN, "wmmp_link: cannot send %s: %s", wmmp_command_name(q->command),
-                     wmmp_strerror(e));
-            free(o);
-            report_failed(l, q);
-            queued_free(q);
-            continue;
-        }
-        o->q = q;
-        o->part = 1;
-        o->first_sent = l->env->now(l->env->ctx);
-        l->out = o;
-        rx_transfer_clear(&l->rx_ack);
-        l->stats.requests_sent++;
-        if (o->w.n > 1)
-            l->stats.fragments_sent++;
-        transmit(l, o);
+        q->next = NULL;
+        launch(l, q, q->body, q->len);
     }
 }
 
@@ -796,10 +831,12 @@ static int matches_outstanding(const wmmp_link *l, uint16_t cmd, uint32_t seq)
 static void deliver_request(wmmp_link *l, const rx_msg *r, uint64_t fp_first, const wmmp_rx *rx)
 {
     dup_entry *d = dup_slot(l, wmmp_request_of(rx->hdr.command_id), rx->hdr.sequence_id);
-    d->fp = r->fp;
-    d->fp_first = fp_first;
-    d->fp_known = 1;
-    d->authentic = !r->digest_bad && !(signs(l, rx->hdr.command_id) && !rx->has_digest);
+    if (d) { /* NULL: out of memory, delivered without duplicate detection */
+        d->fp = r->fp;
+        d->fp_first = fp_first;
+        d->fp_known = 1;
+        d->authentic = !r->digest_bad && !(signs(l, rx->hdr.command_id) && !rx->has_digest);
+    }
     l->stats.requests_received++;
     if (l->cb.request)
         l->cb.request(l->user, l, rx);
@@ -931,7 +968,7 @@ static void start_transfer(rx_transfer *t, const rx_msg *r)
 
 static int same_transfer(const rx_transfer *t, const rx_msg *r)
 {
-    return (t->ra.active || t->ra.total) && t->command == r->m.hdr.command_id && t->seq == r->m.hdr.sequence_id;
+    return t && (t->ra.active || t->ra.total) && t->command == r->m.hdr.command_id && t->seq == r->m.hdr.sequence_id;
 }
 
 /*
@@ -993,7 +1030,7 @@ static void ask_next(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f, uint
 /* A copy of a part of a request already delivered: its last part is answered like the whole request. */
 static int late_request_part(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
 {
-    if (same_transfer(&l->rx_req, r) && l->rx_req.ra.active)
+    if (same_transfer(l->rx_req, r) && l->rx_req->ra.active)
         return 0;
     dup_entry *d = dup_find(l, r->m.hdr.command_id, r->m.hdr.sequence_id);
     if (!d || (f->number == 1 && d->fp_known && d->fp_first != r->fp))
@@ -1007,9 +1044,13 @@ static int late_request_part(wmmp_link *l, const rx_msg *r, const wmmp_fragment 
 
 static void rx_request_part(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
 {
-    rx_transfer *t = &l->rx_req;
-    if (late_request_part(l, r, f) || earlier_part(t, r, f))
+    if (late_request_part(l, r, f) || earlier_part(l->rx_req, r, f))
         return;
+    rx_transfer *t = transfer_get(&l->rx_req);
+    if (!t) {
+        reject(l, r->msg, r->len, WMMP_ERR_NO_SPACE);
+        return;
+    }
     if (!same_transfer(t, r)) {
         if (f->number != 1) {
             reject(l, r->msg, r->len, WMMP_ERR_FRAGMENT_OUT_OF_ORDER);
@@ -1053,7 +1094,7 @@ static void ask_next_ack_part(wmmp_link *l, const wmmp_fragment *f, uint16_t wan
         wire_free(&w);
         return;
     }
-    memcpy(control, w.buf, w.end[0]);
+    memcpy(control, wire_buf(&w), w.end[0]);
     free(o->control);
     o->control = control;
     o->control_len = w.end[0];
@@ -1070,9 +1111,13 @@ static void rx_ack_part(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
         unmatched(l, r);
         return;
     }
-    rx_transfer *t = &l->rx_ack;
-    if (earlier_part(t, r, f))
+    if (earlier_part(l->rx_ack, r, f))
         return;
+    rx_transfer *t = transfer_get(&l->rx_ack);
+    if (!t) {
+        reject(l, r->msg, r->len, WMMP_ERR_NO_SPACE);
+        return;
+    }
     if (f->number == 1 && !same_transfer(t, r))
         start_transfer(t, r);
     int complete = 0;
@@ -1146,14 +1191,14 @@ static int sender_abort(wmmp_link *l, const rx_msg *r, const wmmp_fragment *f)
 {
     uint16_t req = wmmp_request_of(r->m.hdr.command_id);
     uint32_t seq = r->m.hdr.sequence_id;
-    rx_transfer *ta = &l->rx_ack, *tr = &l->rx_req;
-    if (matches_outstanding(l, req, seq) && ta->ra.active && ta->ra.transaction_id == f->transaction_id) {
+    const rx_transfer *ta = l->rx_ack, *tr = l->rx_req;
+    if (matches_outstanding(l, req, seq) && ta && ta->ra.active && ta->ra.transaction_id == f->transaction_id) {
         abort_outstanding(l);
         return 1;
     }
-    if (tr->ra.active && wmmp_request_of(tr->command) == req && tr->seq == seq &&
+    if (tr && tr->ra.active && wmmp_request_of(tr->command) == req && tr->seq == seq &&
         tr->ra.transaction_id == f->transaction_id) {
-        rx_transfer_clear(tr);
+        transfer_drop(&l->rx_req);
         reject(l, r->msg, r->len, WMMP_ERR_FRAGMENT_ABORTED);
         return 1;
     }
@@ -1260,18 +1305,8 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
     l->next_seq = 1;
     l->next_txid = 1;
     l->rx_from_peer = 1;
-    l->dup_cap = l->cfg.duplicate_cache ? l->cfg.duplicate_cache : 1;
-    l->dup_alloc = l->dup_cap < 4 ? l->dup_cap : 4;
-    l->dup = calloc(l->dup_alloc, sizeof *l->dup);
-    l->dup_key = calloc(l->dup_alloc, sizeof *l->dup_key);
-    if (!l->dup || !l->dup_key) {
-        free(l->dup);
-        free(l->dup_key);
-        free(l);
-        return NULL;
-    }
-    wmmp_reassembly_init(&l->rx_req.ra);
-    wmmp_reassembly_init(&l->rx_ack.ra);
+    l->dup_cap = (uint16_t)(l->cfg.duplicate_cache == 0 ? 1 : l->cfg.duplicate_cache > UINT16_MAX ? UINT16_MAX
+                                                                                             : l->cfg.duplicate_cache);
     wmmp_crypto_init();
     return l;
 }
@@ -1287,7 +1322,9 @@ static void wipe(void *p, size_t n)
 static void destroy(wmmp_link *l)
 {
     cancel_timer(l);
-    wipe(&l->keys, sizeof l->keys);
+    if (l->own_keys)
+        wipe(l->own_keys, sizeof *l->own_keys);
+    free(l->own_keys);
     wipe(l->session_key, sizeof l->session_key);
     if (l->out)
         outstanding_free(l->out);
@@ -1299,8 +1336,8 @@ static void destroy(wmmp_link *l)
         wire_free(&l->dup[i].ack);
     free(l->dup);
     free(l->dup_key);
-    wmmp_reassembly_free(&l->rx_req.ra);
-    wmmp_reassembly_free(&l->rx_ack.ra);
+    transfer_drop(&l->rx_req);
+    transfer_drop(&l->rx_ack);
     free(l);
 }
 
@@ -1316,21 +1353,30 @@ void wmmp_link_free(wmmp_link *l)
     destroy(l);
 }
 
-void wmmp_link_set_identity(wmmp_link *l, const uint8_t serial[WMMP_SERIAL_LEN], const wmmp_terminal_keys *keys)
+void wmmp_link_use_identity(wmmp_link *l, const uint8_t serial[WMMP_SERIAL_LEN], const wmmp_terminal_keys *keys)
 {
     if (serial)
         memcpy(l->serial, serial, WMMP_SERIAL_LEN);
     else
         memset(l->serial, 0, WMMP_SERIAL_LEN);
-    l->has_keys = keys != NULL;
-    if (keys)
-        l->keys = *keys;
-    else
-        memset(&l->keys, 0, sizeof l->keys);
+    l->keys = keys;
 }
 
-void wmmp_link_set_security(wmmp_link *l, wmmp_security_level level) { l->level = level; }
-wmmp_security_level wmmp_link_security(const wmmp_link *l) { return l->level; }
+void wmmp_link_set_identity(wmmp_link *l, const uint8_t serial[WMMP_SERIAL_LEN], const wmmp_terminal_keys *keys)
+{
+    static const wmmp_terminal_keys unusable; /* out of memory: every digest fails (never "no keys": that
+                                                 would accept unsigned answers) */
+    if (keys && !l->own_keys && !(l->own_keys = malloc(sizeof *l->own_keys))) {
+        wmmp_link_use_identity(l, serial, &unusable);
+        return;
+    }
+    if (keys && keys != l->own_keys)
+        *l->own_keys = *keys;
+    wmmp_link_use_identity(l, serial, keys ? l->own_keys : NULL);
+}
+
+void wmmp_link_set_security(wmmp_link *l, wmmp_security_level level) { l->level = (uint8_t)level; }
+wmmp_security_level wmmp_link_security(const wmmp_link *l) { return (wmmp_security_level)l->level; }
 void wmmp_link_set_timestamp(wmmp_link *l, uint32_t timestamp) { l->timestamp = timestamp; }
 
 void wmmp_link_set_session_key(wmmp_link *l, const uint8_t key[WMMP_SESSION_KEY_LEN])
@@ -1359,29 +1405,35 @@ wmmp_err wmmp_link_request(wmmp_link *l, uint16_t command_id, const uint8_t *bod
         return WMMP_ERR_INVALID_ARGUMENT;
     if (len > WMMP_FRAGMENT_MAX_BODY || final_len(l, command_id, len) > WMMP_FRAGMENT_MAX_BODY)
         return WMMP_ERR_TOO_LONG;
+    /* nothing in flight or waiting: it goes out at once, built from the caller's body (no copy kept) */
+    int now = !l->out && !l->head;
     queued *q = calloc(1, sizeof *q);
-    if (q)
+    if (q && !now)
         q->body = malloc(len ? len : 1);
-    if (!q || !q->body) {
+    if (!q || (!now && !q->body)) {
         free(q);
         return WMMP_ERR_NO_SPACE;
     }
-    if (len)
+    if (len && !now)
         memcpy(q->body, body, len);
-    q->len = len;
+    q->len = now ? 0 : len;
     q->command = command_id;
     q->seq = l->next_seq++; /* unsigned: wraps 0xFFFFFFFF -> 0 */
     q->ctx = req_ctx;
-    if (l->tail)
-        l->tail->next = q;
-    else
-        l->head = q;
-    l->tail = q;
-    l->queued_count++;
     if (seq)
         *seq = q->seq;
     enter(l);
-    start_next(l);
+    if (now) {
+        launch(l, q, body, len);
+    } else {
+        if (l->tail)
+            l->tail->next = q;
+        else
+            l->head = q;
+        l->tail = q;
+        l->queued_count++;
+        start_next(l);
+    }
     leave(l);
     return WMMP_OK;
 }
@@ -1398,6 +1450,10 @@ wmmp_err wmmp_link_answer(wmmp_link *l, const wmmp_header *req, const uint8_t *b
     dup_entry *d = dup_find(l, req->command_id, req->sequence_id);
     if (!d) /* never delivered (or evicted): remember it anyway, for any bytes */
         d = dup_slot(l, req->command_id, req->sequence_id);
+    if (!d) {
+        wire_free(&w);
+        return WMMP_ERR_NO_SPACE;
+    }
     wire_free(&d->ack);
     d->ack = w;
     d->answered = 1;
@@ -1456,8 +1512,8 @@ void wmmp_link_reset(wmmp_link *l)
     queued *q = l->head;
     l->head = l->tail = NULL;
     l->queued_count = 0;
-    rx_transfer_clear(&l->rx_req);
-    rx_transfer_clear(&l->rx_ack);
+    transfer_drop(&l->rx_req);
+    transfer_drop(&l->rx_ack);
     l->consecutive_failures = 0;
     if (o) {
         report_failed(l, o->q);

@@ -105,19 +105,20 @@ typedef struct {
     void (*rejected)(void *user, wmmp_link *l, const uint8_t *msg, size_t len, wmmp_err why);
 } wmmp_link_callbacks;
 
+/* Per link, so 32 bits (a platform and a load generator keep one link per terminal). */
 typedef struct {
-    uint64_t requests_sent;      /* first transmissions */
-    uint64_t retransmissions;
-    uint64_t requests_failed;    /* retries exhausted */
-    uint64_t acks_received;
-    uint64_t requests_received;  /* new requests passed to the application */
-    uint64_t duplicates_answered;
-    uint64_t duplicates_refused; /* copies from another address, or of a request below the class: not answered */
-    uint64_t acks_sent;
-    uint64_t rejected;
-    uint64_t bad_digests;
-    uint64_t below_class;        /* ACKs and controls without the digest (or 0xE042) this end's level demands */
-    uint64_t fragments_sent, fragments_received;
+    uint32_t requests_sent;      /* first transmissions */
+    uint32_t retransmissions;
+    uint32_t requests_failed;    /* retries exhausted */
+    uint32_t acks_received;
+    uint32_t requests_received;  /* new requests passed to the application */
+    uint32_t duplicates_answered;
+    uint32_t duplicates_refused; /* copies from another address, or of a request below the class: not answered */
+    uint32_t acks_sent;
+    uint32_t rejected;
+    uint32_t bad_digests;
+    uint32_t below_class;        /* ACKs and controls without the digest (or 0xE042) this end's level demands */
+    uint32_t fragments_sent, fragments_received;
     emu_ms last_ack_latency_ms;  /* of the last ACK, from the request's first transmission */
 } wmmp_link_stats;
 
@@ -126,8 +127,10 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
 /* Cancels timers and frees queued requests (req_ctx is not freed: the application owns it). */
 void wmmp_link_free(wmmp_link *l);
 
-/* The 16-byte serial of the header (all zero before registration) and the keys (NULL: no digests). */
+/* The 16-byte serial of the header (all zero before registration) and the keys (NULL: no digests), copied. */
 void wmmp_link_set_identity(wmmp_link *l, const uint8_t serial[WMMP_SERIAL_LEN], const wmmp_terminal_keys *keys);
+/* The same, but the keys are not copied: they must stay valid (and unchanged) while the link uses them. */
+void wmmp_link_use_identity(wmmp_link *l, const uint8_t serial[WMMP_SERIAL_LEN], const wmmp_terminal_keys *keys);
 void wmmp_link_set_security(wmmp_link *l, wmmp_security_level level);
 wmmp_security_level wmmp_link_security(const wmmp_link *l);
 /* The session's digest timestamp, from the last successful LOGIN_ACK (profile section 7). */
