@@ -85,6 +85,7 @@
 typedef enum { ST_IDLE, ST_REGISTERING, ST_LOGGING_IN, ST_ONLINE, ST_LOGGING_OUT, ST_BACKOFF, ST_DONE } t_state;
 typedef enum { OUT_FINISH, OUT_REBOOT, OUT_FAILURE } t_logout;
 
+/* A firmware download in progress (allocated by DOWNLOAD_INFO, freed when it ends). */
 typedef struct {
     int active;
     uint32_t transaction, length, crc32, offset;
@@ -93,64 +94,69 @@ typedef struct {
     uint8_t *image;
 } download;
 
+/*
+ * Kept small: a load generator runs one per simulated terminal. What most terminals never change lives out
+ * of line or is the configuration's (keys, software version, platform name: referenced, terminal.h): the APN
+ * and the firmware version once set, a download, the statistics baseline, refused record IDs.
+ */
 struct terminal {
     const emu_env *env;
-    wmmp_terminal_keys keys;
-    wmmp_security_level security;
-    wmmp_dialect dialect;
-    unsigned records;
-    emu_ms record_interval_ms;
-    unsigned max_attempts;
-    emu_ms backoff_first, backoff_max;
+    const wmmp_terminal_keys *keys;
     wmmp_link *link;
     spool *spool;
+    const char *software_version; /* the firmware version until a download replaces it (firmware) */
+    const char *platform_name;
+    char *firmware;               /* NULL: software_version */
+    char *apn;                    /* NULL: DEFAULT_APN */
+    download *dl;                 /* NULL: no download */
+    terminal_stats *stats_base;   /* NULL: never reset (zero) */
+    uint32_t *refused;
+    emu_ms last_heard;
+    emu_timer gen_timer, hb_timer, backoff_timer, logout_timer, flow_timer;
     health_gen gen;
-    terminal_stats stats, stats_base;
+    terminal_stats stats;
 
-    t_state state;
-    t_logout logout_why;
-    int exit_code;
-    char serial[WMMP_SERIAL_LEN + 1];
-    char firmware[FW_VERSION_MAX + 1];
+    /* configuration */
+    unsigned records;
+    unsigned max_attempts;
+    uint32_t record_interval_ms, backoff_first, backoff_max, first_record_delay_ms;
 
     /* the parameter table (CONFIG_GET / CONFIG_SET) */
-    char apn[APN_MAX + 1];
+    uint32_t heartbeat_ms, timeout_ms;
     uint8_t platform_ip[4];
-    uint32_t platform_port;
-    uint8_t connect_mode;
+    uint16_t platform_port;
     uint16_t lac, cell;
     uint8_t csq;
-    emu_ms heartbeat_ms, timeout_ms;
-    emu_ms first_record_delay_ms;
-    unsigned retries;
+    uint8_t connect_mode;
+    uint8_t retries;
 
     /* session */
-    int peer_signs;
-    int class_logged;    /* an answer below our security class was reported as an error (once per login) */
     uint32_t login_time; /* System time (0x3009) of our last LOGIN: each one newer (its freshness) */
-    int hb_outstanding, records_enabled, suspended, finishing, stop_requested, reregistered;
-    int rec_inflight;
     uint32_t rec_id;
-    emu_ms last_heard;
+    uint32_t backoff;
+    uint32_t bad_digests_at_login;
     unsigned failed_attempts;
-    emu_ms backoff;
     uint16_t unanswered; /* the REGISTER or LOGIN that just went unanswered (0: none), for the log */
-    char platform_name[64];
-    uint64_t bad_digests_at_login;
-    int resetting, pumping, pump_again;
 
     /* records */
-    uint64_t generated;
-    unsigned gen_failures;
-    uint64_t lost; /* measured but never spooled (disk errors) */
-    int full_warned;
+    uint32_t generated;
+    uint32_t lost; /* measured but never spooled (disk errors) */
     uint32_t refuse_id;
-    unsigned refuse_count;
-    uint32_t *refused;
-    size_t n_refused, cap_refused;
+    uint32_t n_refused, cap_refused;
+    uint8_t refuse_count;
+    uint8_t gen_failures;
 
-    download dl;
-    emu_timer gen_timer, hb_timer, backoff_timer, logout_timer, flow_timer;
+    uint8_t security;   /* wmmp_security_level */
+    uint8_t dialect;    /* wmmp_dialect */
+    uint8_t state;      /* t_state */
+    uint8_t logout_why; /* t_logout; its address marks the LOGOUT request */
+    uint8_t exit_code;
+    uint8_t hb_outstanding, rec_inflight; /* their addresses mark the HEART_BEAT and the record in flight */
+    uint8_t peer_signs;
+    uint8_t class_logged; /* an answer below our security class was reported as an error (once per login) */
+    uint8_t records_enabled, suspended, finishing, stop_requested, reregistered;
+    uint8_t resetting, pumping, pump_again, full_warned;
+    char serial[WMMP_SERIAL_LEN + 1];
 };
 
 /* ---- small helpers ---- */
@@ -167,7 +173,7 @@ static void tlog(const terminal *t, emu_log_level level, const char *fmt, ...)
     if (t->serial[0])
         emu_logf(t->env, level, "terminal %s: %s", t->serial, line);
     else
-        emu_logf(t->env, level, "terminal IMEI %s: %s", t->keys.imei, line);
+        emu_logf(t->env, level, "terminal IMEI %s: %s", t->keys->imei, line);
 }
 
 static emu_ms now(const terminal *t) { return t->env->now(t->env->ctx); }
@@ -184,6 +190,9 @@ static void timer_set(terminal *t, emu_timer *id, emu_ms delay, void (*fire)(voi
     timer_stop(t, id);
     *id = t->env->timer_start(t->env->ctx, delay, fire, t);
 }
+
+/* Milliseconds kept in 32 bits (49 days): longer is never meant. */
+static uint32_t ms32(emu_ms v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
 
 static void sync_pending(terminal *t) { t->stats.records_pending = spool_count(t->spool); }
 
@@ -236,10 +245,19 @@ static void set_identity(terminal *t)
 {
     uint8_t serial[WMMP_SERIAL_LEN] = { 0 }; /* all zero before registration (profile section 2) */
     memcpy(serial, t->serial, strlen(t->serial));
-    wmmp_link_set_identity(t->link, serial, &t->keys);
+    wmmp_link_use_identity(t->link, serial, t->keys); /* the configuration's keys outlive the terminal */
 }
 
 /* ---- the parameter table ---- */
+
+static const char *firmware(const terminal *t) { return t->firmware ? t->firmware : t->software_version; }
+static const char *apn(const terminal *t) { return t->apn ? t->apn : DEFAULT_APN; }
+
+/* A string parameter of at most max characters (a shared default is not truncated where it lives). */
+static void put_str_param(wmmp_writer *w, uint16_t tag, const char *v, size_t max)
+{
+    wmmp_put_tlv(w, tag, v, strnlen(v, max));
+}
 
 static uint16_t signal_tag(const terminal *t)
 {
@@ -271,7 +289,7 @@ static int param_put(const terminal *t, uint16_t tag, wmmp_writer *w)
         if (t->dialect == WMMP_DIALECT_PAPER)
             wmmp_put_tlv_u8(w, tag, t->csq); /* the paper's signal level */
         else
-            wmmp_put_tlv_str(w, tag, t->apn);
+            wmmp_put_tlv_str(w, tag, apn(t));
         return 1;
     case WMMP_TAG_PLATFORM_IP: wmmp_put_tlv(w, tag, t->platform_ip, 4); return 1;
     case WMMP_TAG_PLATFORM_PORT: wmmp_put_tlv_u32(w, tag, t->platform_port); return 1;
@@ -280,10 +298,10 @@ static int param_put(const terminal *t, uint16_t tag, wmmp_writer *w)
     case WMMP_TAG_RESPONSE_TIMEOUT: wmmp_put_tlv_u32(w, tag, (uint32_t)(t->timeout_ms / 1000)); return 1;
     case WMMP_TAG_RETRY_COUNT: wmmp_put_tlv_u8(w, tag, (uint8_t)t->retries); return 1;
     case WMMP_TAG_FIRMWARE_VERSION_CUR:
-    case WMMP_TAG_FIRMWARE_VERSION: wmmp_put_tlv_str(w, tag, t->firmware); return 1;
+    case WMMP_TAG_FIRMWARE_VERSION: put_str_param(w, tag, firmware(t), FW_VERSION_MAX); return 1;
     case WMMP_TAG_PROTOCOL_VERSION: wmmp_put_tlv_str(w, tag, PROTOCOL_VERSION); return 1;
     case WMMP_TAG_TERMINAL_SERIAL: wmmp_put_tlv(w, tag, t->serial, strlen(t->serial)); return 1;
-    case WMMP_TAG_IMSI_INFO: wmmp_put_tlv_str(w, tag, t->keys.imsi); return 1;
+    case WMMP_TAG_IMSI_INFO: wmmp_put_tlv_str(w, tag, t->keys->imsi); return 1;
     case WMMP_TAG_CELL: put_cell(t, w); return 1;
     case WMMP_TAG_SIGNAL_LEVEL: wmmp_put_tlv_u8(w, tag, t->csq); return 1;
     case WMMP_TAG_SYSTEM_TIME: wmmp_put_tlv_u32(w, tag, t->env->unix_time(t->env->ctx)); return 1;
@@ -341,7 +359,7 @@ static void on_hb_timer(void *arg);
 
 static void set_heartbeat(terminal *t, uint32_t seconds)
 {
-    t->heartbeat_ms = (emu_ms)seconds * 1000;
+    t->heartbeat_ms = ms32((emu_ms)seconds * 1000);
     if (t->state == ST_ONLINE)
         timer_set(t, &t->hb_timer, t->heartbeat_ms, on_hb_timer);
 }
@@ -352,16 +370,18 @@ static void param_apply(terminal *t, const wmmp_tlv *tlv)
     uint16_t u16 = 0;
     switch (tlv->tag) {
     case WMMP_TAG_APN:
+        if (!t->apn && !(t->apn = malloc(APN_MAX + 1)))
+            break; /* out of memory: the APN stays */
         memcpy(t->apn, tlv->value, tlv->length);
         t->apn[tlv->length] = '\0';
         break;
     case WMMP_TAG_PLATFORM_IP: memcpy(t->platform_ip, tlv->value, 4); break;
-    case WMMP_TAG_PLATFORM_PORT: wmmp_tlv_u32(tlv, &t->platform_port); break;
+    case WMMP_TAG_PLATFORM_PORT: wmmp_tlv_u32(tlv, &u32); t->platform_port = (uint16_t)u32; break; /* 1-65535 */
     case WMMP_TAG_REPORT_PERIOD: wmmp_tlv_u32(tlv, &u32); set_heartbeat(t, u32); break;
     case WMMP_TAG_HEARTBEAT_INTERVAL: wmmp_tlv_u16(tlv, &u16); set_heartbeat(t, u16); break;
     case WMMP_TAG_RESPONSE_TIMEOUT:
         wmmp_tlv_u32(tlv, &u32);
-        t->timeout_ms = (emu_ms)u32 * 1000;
+        t->timeout_ms = ms32((emu_ms)u32 * 1000);
         wmmp_link_set_timing(t->link, t->timeout_ms, t->retries);
         break;
     case WMMP_TAG_RETRY_COUNT:
@@ -381,14 +401,14 @@ static void put_maybe_sealed(const terminal *t, wmmp_writer *w, const uint8_t *p
     if (len == 0)
         return;
     if (t->security == WMMP_SEC_ENCRYPTED)
-        wmmp_put_cipher_tlv(w, WMMP_TAG_ENCRYPTED_TLVS, t->keys.base_key, plain, len);
+        wmmp_put_cipher_tlv(w, WMMP_TAG_ENCRYPTED_TLVS, t->keys->base_key, plain, len);
     else
         wmmp_put_bytes(w, plain, len);
 }
 
 static int decrypt_into(const terminal *t, const wmmp_tlv *c, wmmp_writer *w)
 {
-    return wmmp_put_opened_tlvs(w, t->keys.base_key, c->value, c->length) == WMMP_OK ? 0 : -1;
+    return wmmp_put_opened_tlvs(w, t->keys->base_key, c->value, c->length) == WMMP_OK ? 0 : -1;
 }
 
 /*
@@ -522,9 +542,13 @@ static int final_code(const terminal *t)
 
 static void dl_free(terminal *t)
 {
-    free(t->dl.image);
-    memset(&t->dl, 0, sizeof t->dl);
+    if (t->dl)
+        free(t->dl->image);
+    free(t->dl);
+    t->dl = NULL;
 }
+
+static int dl_active(const terminal *t) { return t->dl && t->dl->active; }
 
 /* Drops whatever the link still has (reported through request_failed, ignored meanwhile). */
 static void session_end(terminal *t)
@@ -579,14 +603,14 @@ static void schedule_login(terminal *t)
     t->state = ST_BACKOFF;
     if (t->unanswered) /* nobody answers: the operator hears of it without --verbose */
         tlog(t, EMU_LOG_WARN, "no answer from %s to %s (%u tries, %g s each); retrying in %g s (attempt %u of %u, "
-             "%zu records waiting)", t->platform_name, wmmp_command_name(t->unanswered), t->retries + 1,
+             "%zu records waiting)", t->platform_name, wmmp_command_name(t->unanswered), (unsigned)t->retries + 1,
              (double)t->timeout_ms / 1000.0, (double)t->backoff / 1000.0, t->failed_attempts + 1, t->max_attempts,
              spool_count(t->spool));
     else
         tlog(t, EMU_LOG_INFO, "logging in again in %llu ms (%zu records waiting)", (unsigned long long)t->backoff,
              spool_count(t->spool));
     timer_set(t, &t->backoff_timer, t->backoff, on_backoff);
-    t->backoff = t->backoff * 2 > t->backoff_max ? t->backoff_max : t->backoff * 2;
+    t->backoff = (emu_ms)t->backoff * 2 > t->backoff_max ? t->backoff_max : t->backoff * 2;
 }
 
 /* A REGISTER or LOGIN got no (usable) answer. */
@@ -713,7 +737,7 @@ static int can_finish(const terminal *t)
         return 0;
     if (t->stop_requested)
         return 1;
-    return !t->dl.active && t->generated >= t->records && !next_record(t, &id);
+    return !dl_active(t) && t->generated >= t->records && !next_record(t, &id);
 }
 
 /* Figure 4 ends HEART_BEAT, LOGOUT; a stop goes straight to LOGOUT. */
@@ -962,8 +986,8 @@ static void do_register(terminal *t, uint8_t operation)
     wmmp_register rg;
     memset(&rg, 0, sizeof rg);
     rg.operation = operation;
-    memcpy(rg.imei, t->keys.imei, sizeof t->keys.imei);
-    memcpy(rg.imsi, t->keys.imsi, sizeof t->keys.imsi);
+    memcpy(rg.imei, t->keys->imei, sizeof t->keys->imei);
+    memcpy(rg.imsi, t->keys->imsi, sizeof t->keys->imsi);
     wmmp_writer_init(&w, body, sizeof body);
     wmmp_register_put(&w, &rg);
     t->state = ST_REGISTERING;
@@ -1015,7 +1039,7 @@ static void do_login(terminal *t)
     wmmp_put_tlv_u8(&wt, signal_tag(t), t->csq);
     wmmp_put_tlv_u32(&wt, WMMP_TAG_SYSTEM_TIME, t->login_time); /* freshness, under the digest */
     memset(&lg, 0, sizeof lg);
-    snprintf(lg.software_version, sizeof lg.software_version, "%.8s", t->firmware);
+    snprintf(lg.software_version, sizeof lg.software_version, "%.8s", firmware(t));
     lg.sync_crc = wmmp_login_sync_crc(tlvs, wt.len);
     wmmp_writer_init(&w, body, sizeof body);
     wmmp_login_put(&w, &lg);
@@ -1040,11 +1064,11 @@ static int apply_login_tlvs(terminal *t, wmmp_reader *r)
     int keyed = 0;
     while (wmmp_tlv_next(r, &tlv) == WMMP_OK) {
         if (tlv.tag == WMMP_TAG_HEARTBEAT_INTERVAL && wmmp_tlv_u16(&tlv, &hb) == WMMP_OK && hb > 0) {
-            t->heartbeat_ms = (emu_ms)hb * 1000;
+            t->heartbeat_ms = (uint32_t)hb * 1000;
         } else if (tlv.tag == WMMP_TAG_ENCRYPTED_TLVS) {
             uint8_t key[WMMP_SESSION_KEY_LEN];
             uint32_t expiry = 0;
-            wmmp_err e = wmmp_session_key_from_e040(tlv.value, tlv.length, t->keys.base_key, key, &expiry);
+            wmmp_err e = wmmp_session_key_from_e040(tlv.value, tlv.length, t->keys->base_key, key, &expiry);
             if (e == WMMP_OK) {
                 wmmp_link_set_session_key(t->link, key);
                 keyed = 1;
@@ -1115,7 +1139,7 @@ static void dl_file_req(terminal *t, uint8_t status, uint16_t block, void *ctx)
 {
     uint8_t body[16];
     wmmp_writer w;
-    wmmp_file_req fr = { t->dl.transaction, status, t->dl.offset, block };
+    wmmp_file_req fr = { t->dl->transaction, status, t->dl->offset, block };
     wmmp_writer_init(&w, body, sizeof body);
     wmmp_file_req_put(&w, &fr);
     if (send_request(t, WMMP_CMD_FILE_REQ, body, w.len, ctx) < 0 && ctx) {
@@ -1134,16 +1158,21 @@ static void dl_abort(terminal *t, const char *why)
 
 static void dl_complete(terminal *t)
 {
-    uint32_t crc = wmmp_crc32(t->dl.image, t->dl.length);
-    if (crc != t->dl.crc32) {
+    download *dl = t->dl;
+    uint32_t crc = wmmp_crc32(dl->image, dl->length);
+    if (crc != dl->crc32) {
         char why[96];
-        snprintf(why, sizeof why, "CRC-32 %08x, announced %08x", (unsigned)crc, (unsigned)t->dl.crc32);
+        snprintf(why, sizeof why, "CRC-32 %08x, announced %08x", (unsigned)crc, (unsigned)dl->crc32);
         dl_abort(t, why);
         return;
     }
-    snprintf(t->firmware, sizeof t->firmware, "%s", t->dl.version[0] ? t->dl.version : "updated");
-    tlog(t, EMU_LOG_INFO, "firmware %s received (%u bytes, CRC-32 good): now running it", t->firmware,
-         (unsigned)t->dl.length);
+    char *fw = t->firmware ? t->firmware : malloc(FW_VERSION_MAX + 1);
+    if (fw) { /* out of memory: the old version stays */
+        snprintf(fw, FW_VERSION_MAX + 1, "%s", dl->version[0] ? dl->version : "updated");
+        t->firmware = fw;
+    }
+    tlog(t, EMU_LOG_INFO, "firmware %s received (%u bytes, CRC-32 good): now running it", firmware(t),
+         (unsigned)dl->length);
     dl_free(t);
     send_firmware_trap(t);
     pump(t);
@@ -1155,9 +1184,10 @@ static void on_file_ack(terminal *t, const wmmp_rx *rx)
     wmmp_file_ack a;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_err e = wmmp_file_ack_get(&r, &a);
-    if (e == WMMP_ERR_CRC_MISMATCH && ++t->dl.bad_blocks <= FILE_BLOCK_RETRIES) {
-        tlog(t, EMU_LOG_WARN, "firmware block at %u damaged: asking again", (unsigned)t->dl.offset);
-        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
+    download *dl = t->dl;
+    if (e == WMMP_ERR_CRC_MISMATCH && ++dl->bad_blocks <= FILE_BLOCK_RETRIES) {
+        tlog(t, EMU_LOG_WARN, "firmware block at %u damaged: asking again", (unsigned)dl->offset);
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, dl);
         return;
     }
     if (e != WMMP_OK) {
@@ -1170,16 +1200,16 @@ static void on_file_ack(terminal *t, const wmmp_rx *rx)
         pump(t);
         return;
     }
-    if (a.transaction_id != t->dl.transaction || a.offset != t->dl.offset || a.length == 0 ||
-        a.length > t->dl.length - t->dl.offset) {
+    if (a.transaction_id != dl->transaction || a.offset != dl->offset || a.length == 0 ||
+        a.length > dl->length - dl->offset) {
         dl_abort(t, "unexpected block");
         return;
     }
-    memcpy(t->dl.image + t->dl.offset, a.data, a.length);
-    t->dl.offset += a.length;
-    t->dl.bad_blocks = 0;
-    if (t->dl.offset < t->dl.length)
-        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
+    memcpy(dl->image + dl->offset, a.data, a.length);
+    dl->offset += a.length;
+    dl->bad_blocks = 0;
+    if (dl->offset < dl->length)
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, dl);
     else
         dl_complete(t);
 }
@@ -1253,7 +1283,8 @@ static void on_config_set(terminal *t, const wmmp_rx *rx)
 
 static void log_stats(terminal *t)
 {
-    const terminal_stats *s = &t->stats, *b = &t->stats_base;
+    static const terminal_stats never_reset;
+    const terminal_stats *s = &t->stats, *b = t->stats_base ? t->stats_base : &never_reset;
     tlog(t, EMU_LOG_INFO,
          "statistics since the last reset: %llu records measured, %llu sent, %llu acknowledged, %llu heartbeats, "
          "%llu logins, %llu failures",
@@ -1284,7 +1315,10 @@ static void on_remote_ctrl(terminal *t, const wmmp_rx *rx)
     case WMMP_REMOTE_CMD_REBOOT:
     case WMMP_REMOTE_CMD_LOGIN: break;
     case WMMP_REMOTE_CMD_REPORT_STATS: log_stats(t); break;
-    case WMMP_REMOTE_CMD_RESET_STATS: t->stats_base = t->stats; break;
+    case WMMP_REMOTE_CMD_RESET_STATS:
+        if (t->stats_base || (t->stats_base = malloc(sizeof *t->stats_base)) != NULL)
+            *t->stats_base = t->stats;
+        break;
     case WMMP_REMOTE_CMD_REPORT_COMM:
     case WMMP_REMOTE_CMD_REPORT_SYNC: break;
     default:
@@ -1308,7 +1342,8 @@ static size_t read_download_info(terminal *t, const uint8_t *tlvs, size_t n, uin
 {
     static const uint16_t required[3] = { WMMP_TAG_FIRMWARE_LENGTH, WMMP_TAG_FIRMWARE_CRC32,
                                           WMMP_TAG_UPDATE_TRANSACTION };
-    uint32_t *dest[3] = { &t->dl.length, &t->dl.crc32, &t->dl.transaction };
+    download *dl = t->dl;
+    uint32_t *dest[3] = { &dl->length, &dl->crc32, &dl->transaction };
     size_t n_missing = 0;
     wmmp_tlv tlv;
     for (int i = 0; i < 3; i++)
@@ -1316,8 +1351,8 @@ static size_t read_download_info(terminal *t, const uint8_t *tlvs, size_t n, uin
             missing[n_missing++] = required[i];
     if (wmmp_tlv_find(tlvs, n, WMMP_TAG_FIRMWARE_VERSION_NEW, &tlv) == WMMP_OK) {
         size_t len = tlv.length < FW_VERSION_MAX ? tlv.length : FW_VERSION_MAX;
-        memcpy(t->dl.version, tlv.value, len);
-        t->dl.version[len] = '\0';
+        memcpy(dl->version, tlv.value, len);
+        dl->version[len] = '\0';
     }
     return n_missing;
 }
@@ -1333,22 +1368,28 @@ static void on_download_info(terminal *t, const wmmp_rx *rx)
         return;
     }
     dl_free(t); /* a new announcement replaces a download in progress */
+    if (!(t->dl = calloc(1, sizeof *t->dl))) {
+        free(tlvs);
+        answer_result(t, rx, WMMP_RESULT_BUSY);
+        return;
+    }
+    download *dl = t->dl;
     size_t n_missing = read_download_info(t, tlvs, n, missing);
     free(tlvs);
     if (n_missing) {
         answer_tags(t, rx, WMMP_RESULT_REJECTED, missing, n_missing);
-    } else if (t->dl.length == 0 || t->dl.length > MAX_FIRMWARE) {
+    } else if (dl->length == 0 || dl->length > MAX_FIRMWARE) {
         answer_tags(t, rx, WMMP_RESULT_REJECTED, &length_tag, 1);
     } else if (t->state != ST_ONLINE) {
         answer_result(t, rx, WMMP_RESULT_BUSY);
-    } else if (!(t->dl.image = malloc(t->dl.length))) {
+    } else if (!(dl->image = malloc(dl->length))) {
         answer_result(t, rx, WMMP_RESULT_BUSY);
     } else {
         answer_result(t, rx, WMMP_RESULT_OK);
-        t->dl.active = 1;
+        dl->active = 1;
         tlog(t, EMU_LOG_INFO, "firmware %s announced (%u bytes, CRC-32 %08x): downloading",
-             t->dl.version[0] ? t->dl.version : "(no version)", (unsigned)t->dl.length, (unsigned)t->dl.crc32);
-        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, &t->dl);
+             dl->version[0] ? dl->version : "(no version)", (unsigned)dl->length, (unsigned)dl->crc32);
+        dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, dl);
         return;
     }
     dl_free(t);
@@ -1468,7 +1509,7 @@ static void cb_ack(void *user, wmmp_link *l, const wmmp_rx *rx, void *ctx)
         break;
     case WMMP_CMD_CONFIG_TRAP: on_trap_ack(t, rx); break;
     case WMMP_CMD_FILE_REQ:
-        if (ctx == &t->dl && t->dl.active)
+        if (ctx && ctx == t->dl && dl_active(t))
             on_file_ack(t, rx);
         break;
     default: break;
@@ -1506,7 +1547,7 @@ static void cb_request_failed(void *user, wmmp_link *l, uint16_t command_id, uin
             logout_done(t);
         break;
     case WMMP_CMD_FILE_REQ:
-        if (req_ctx == &t->dl && t->dl.active) {
+        if (req_ctx && req_ctx == t->dl && dl_active(t)) {
             dl_free(t);
             pump(t);
         }
@@ -1552,26 +1593,25 @@ static void cb_rejected(void *user, wmmp_link *l, const uint8_t *msg, size_t len
 
 static void apply_defaults(terminal *t, const terminal_config *cfg)
 {
-    t->keys = *cfg->keys;
-    t->security = cfg->security;
-    t->dialect = cfg->dialect;
+    t->keys = cfg->keys;
+    t->security = (uint8_t)cfg->security;
+    t->dialect = (uint8_t)cfg->dialect;
     t->records = cfg->records;
-    t->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : DEFAULT_HEARTBEAT_MS;
-    t->record_interval_ms = cfg->record_interval_ms ? cfg->record_interval_ms : DEFAULT_RECORD_INTERVAL_MS;
-    t->first_record_delay_ms = cfg->first_record_delay_ms;
+    t->heartbeat_ms = ms32(cfg->heartbeat_ms ? cfg->heartbeat_ms : DEFAULT_HEARTBEAT_MS);
+    t->record_interval_ms = ms32(cfg->record_interval_ms ? cfg->record_interval_ms : DEFAULT_RECORD_INTERVAL_MS);
+    t->first_record_delay_ms = ms32(cfg->first_record_delay_ms);
     t->max_attempts = cfg->max_login_attempts ? cfg->max_login_attempts : DEFAULT_MAX_LOGIN_ATTEMPTS;
-    t->backoff_first = cfg->backoff_ms ? cfg->backoff_ms : DEFAULT_BACKOFF_MS;
-    t->backoff_max = cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
+    t->backoff_first = ms32(cfg->backoff_ms ? cfg->backoff_ms : DEFAULT_BACKOFF_MS);
+    t->backoff_max = ms32(cfg->backoff_max_ms ? cfg->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS);
     if (t->backoff_max < t->backoff_first)
         t->backoff_max = t->backoff_first;
     t->backoff = t->backoff_first;
-    snprintf(t->firmware, sizeof t->firmware, "%s",
-             cfg->software_version && *cfg->software_version ? cfg->software_version : DEFAULT_SOFTWARE_VERSION);
-    snprintf(t->apn, sizeof t->apn, "%s", DEFAULT_APN);
+    t->software_version =
+        cfg->software_version && *cfg->software_version ? cfg->software_version : DEFAULT_SOFTWARE_VERSION;
     wmmp_store32(t->platform_ip, cfg->platform_ipv4);
     t->platform_port = cfg->platform_port ? cfg->platform_port : DEFAULT_PLATFORM_PORT;
     t->connect_mode = WMMP_CONNECT_MODE_UDP_LONG;
-    snprintf(t->platform_name, sizeof t->platform_name, "%s", cfg->platform_name ? cfg->platform_name : "the platform");
+    t->platform_name = cfg->platform_name ? cfg->platform_name : "the platform";
 }
 
 static wmmp_link *make_link(terminal *t, emu_peer *peer, const terminal_config *cfg)
@@ -1581,8 +1621,8 @@ static wmmp_link *make_link(terminal *t, emu_peer *peer, const terminal_config *
     if (lc.response_timeout_ms == 0) /* an unset config: the profile's defaults */
         wmmp_link_config_default(&lc, WMMP_UPLINK);
     lc.side = WMMP_UPLINK;
-    t->timeout_ms = lc.response_timeout_ms;
-    t->retries = lc.retries;
+    t->timeout_ms = ms32(lc.response_timeout_ms);
+    t->retries = (uint8_t)(lc.retries > UINT8_MAX ? UINT8_MAX : lc.retries);
     return wmmp_link_new(t->env, peer, &lc, &cb, t);
 }
 
@@ -1639,6 +1679,9 @@ void terminal_free(terminal *t)
     spool_close(t->spool);
     dl_free(t);
     free(t->refused);
+    free(t->firmware);
+    free(t->apn);
+    free(t->stats_base);
     free(t);
 }
 

@@ -29,6 +29,10 @@ typedef enum {
     TERMINAL_EXIT_UNACKED = 5,      /* finished, but some records were not acknowledged (still spooled) */
 } terminal_exit;
 
+/*
+ * keys, software_version and platform_name are referenced, not copied (a load generator's terminals share
+ * them): they must outlive the terminal. The other strings are read by terminal_new() only.
+ */
 typedef struct {
     const wmmp_terminal_keys *keys; /* its IMEI/IMSI/passwords/base key; serial may be "" (then REGISTER) */
     const char *serial;             /* 16 characters, or NULL/"" to register first */
@@ -53,9 +57,10 @@ typedef struct {
     const char *platform_name;      /* in messages, e.g. "127.0.0.1:9992"; NULL: "the platform" */
 } terminal_config;
 
+/* 32 bits: one run of one terminal (a load generator keeps one per simulated terminal). */
 typedef struct {
-    uint64_t records_generated, records_sent, records_acked, records_pending;
-    uint64_t heartbeats, logins, registrations, failures;
+    uint32_t records_generated, records_sent, records_acked, records_pending;
+    uint32_t heartbeats, logins, registrations, failures;
 } terminal_stats;
 
 /* NULL with a one-line reason in err (e.g. the spool cannot be created). */
