@@ -25,15 +25,14 @@
 typedef struct drv_load drv_load;
 
 struct emu_peer {
-    drv_load *d;
-    uint32_t index; /* the terminal; its socket is index % sockets */
+    uint32_t index; /* the terminal; its socket is index % sockets (the driver is the env's ctx) */
 };
 
 /* Kept small: N of these. */
 typedef struct {
     terminal *t;
     emu_peer peer;
-    emu_ms req_at;     /* first transmission of the outstanding request */
+    uint32_t req_at;   /* first transmission of the outstanding request, ms after started_at */
     uint32_t req_seq;
     uint16_t req_cmd;
     uint8_t pending;   /* a request is unanswered */
@@ -61,7 +60,6 @@ struct drv_load {
     load_term *terms;
     unsigned n_terms, n_done, n_started;
     unsigned n_alloc; /* terminals created (n_terms shrinks when a signal cancels the rest) */
-    GHashTable *by_serial; /* serial string (the keyring's) -> load_term* */
     drv_pcap *pcap;
     load_counts total, second;
     drv_hist *hist_total, *hist_second;
@@ -123,7 +121,7 @@ static void observe_out(drv_load *d, load_term *lt, const uint8_t *msg, size_t l
     lt->pending = 1;
     lt->req_seq = seq;
     lt->req_cmd = cmd;
-    lt->req_at = drv_glib_now();
+    lt->req_at = (uint32_t)(drv_glib_now() - d->started_at);
 }
 
 static void observe_in(drv_load *d, load_term *lt, const uint8_t *msg, size_t len)
@@ -132,7 +130,7 @@ static void observe_in(drv_load *d, load_term *lt, const uint8_t *msg, size_t le
     d->second.in++;
     if (len < WMMP_HEADER_LEN || !(be16(msg + 2) & 0x8000) || !lt->pending || be32(msg + 4) != lt->req_seq)
         return;
-    emu_ms lat = drv_glib_now() - lt->req_at;
+    emu_ms lat = (uint32_t)(drv_glib_now() - d->started_at) - lt->req_at;
     lt->pending = 0;
     d->total.acks++;
     d->second.acks++;
@@ -198,13 +196,32 @@ static void load_close_peer(void *ctx, emu_peer *p)
     (void)p; /* UDP only */
 }
 
+/*
+ * The terminal a message is for, by its header's serial: terminal i (0-based) has serial "LOAD" and i + 1 in
+ * 12 digits (drv_load_keyring), checked against the keyring's. NULL when none.
+ */
+static load_term *route(drv_load *d, const uint8_t serial[WMMP_SERIAL_LEN])
+{
+    static const char prefix[] = "LOAD";
+    uint64_t n = 0;
+    if (memcmp(serial, prefix, 4) != 0)
+        return NULL;
+    for (int i = 4; i < WMMP_SERIAL_LEN; i++) {
+        if (serial[i] < '0' || serial[i] > '9')
+            return NULL;
+        n = n * 10 + (unsigned)(serial[i] - '0');
+    }
+    if (n == 0 || n > d->n_alloc || memcmp(d->o->keys->items[n - 1].serial, serial, WMMP_SERIAL_LEN) != 0)
+        return NULL;
+    return &d->terms[n - 1];
+}
+
 static gboolean sock_readable(gint fd, GIOCondition cond, gpointer data)
 {
     load_sock *s = data;
     drv_load *d = s->d;
     (void)cond;
     for (int i = 0; i < UDP_PER_DISPATCH; i++) {
-        char serial[WMMP_SERIAL_LEN + 1];
         load_term *lt;
         ssize_t n = recv(fd, d->buf, sizeof d->buf, 0);
         if (n < 0)
@@ -218,9 +235,7 @@ static gboolean sock_readable(gint fd, GIOCondition cond, gpointer data)
             d->unroutable++;
             continue;
         }
-        memcpy(serial, d->buf + 12, WMMP_SERIAL_LEN);
-        serial[WMMP_SERIAL_LEN] = '\0';
-        if (!(lt = g_hash_table_lookup(d->by_serial, serial)) || !lt->t) {
+        if (!(lt = route(d, d->buf + 12)) || !lt->t) {
             d->unroutable++;
             continue;
         }
@@ -419,7 +434,6 @@ static int setup(drv_load *d, char *err, size_t err_len)
         cfg.keys = &o->keys->items[i];
         cfg.serial = o->keys->items[i].serial;
         cfg.spool_dir = dir;
-        lt->peer.d = d;
         lt->peer.index = i;
         lt->t = terminal_new(&d->base.env, &lt->peer, &cfg, why, sizeof why);
         g_free(dir);
@@ -428,7 +442,6 @@ static int setup(drv_load *d, char *err, size_t err_len)
             snprintf(err, err_len, "terminal %s: %s", cfg.serial, why);
             return -1;
         }
-        g_hash_table_insert(d->by_serial, (gpointer)o->keys->items[i].serial, lt);
     }
     return 0;
 }
@@ -457,7 +470,6 @@ static void teardown(drv_load *d)
     }
     g_free(d->socks);
     g_free(d->terms);
-    g_hash_table_destroy(d->by_serial);
     g_free(d->hist_total);
     g_free(d->hist_second);
 }
@@ -473,7 +485,6 @@ int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_le
     d->base.env.send = load_send;
     d->base.env.close_peer = load_close_peer;
     d->terms = g_new0(load_term, d->n_terms);
-    d->by_serial = g_hash_table_new(g_str_hash, g_str_equal);
     d->hist_total = g_new0(drv_hist, 1);
     d->hist_second = g_new0(drv_hist, 1);
     d->rss_before_kb = proc_status_kb("VmRSS");

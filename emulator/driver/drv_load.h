@@ -2,8 +2,8 @@
 /*
  * Load mode (wmmp-terminal --load N): N terminal nodes in one process over a few UDP sockets (not one per
  * terminal) on GLib's main loop. Terminal i sends from socket i % sockets; an answer is routed to its
- * terminal by the Terminal_Serial of its header. Starts are spread over ramp_ms so N LOGINs do not arrive
- * in one burst.
+ * terminal by the Terminal_Serial of its header, whose number is the terminal's (the keys must be
+ * drv_load_keyring's). Starts are spread over ramp_ms so N LOGINs do not arrive in one burst.
  *
  * Measured at the driver from the headers it passes (no hook into the nodes): a request sent again with the
  * Sequence_ID of the one still unanswered is a retransmission; a request followed by a new one without an
@@ -40,7 +40,7 @@ typedef struct {
     unsigned sockets;           /* 0: 16 */
     emu_ms ramp_ms;             /* starts spread over this long */
     const char *spool_base;     /* one spool directory per terminal below it; NULL: spools in memory */
-    const wmmp_keyring *keys;   /* every entry is one terminal */
+    const wmmp_keyring *keys;   /* every entry is one terminal: drv_load_keyring's (routing reads the serial) */
     terminal_config tmpl;       /* keys, serial and spool_dir are set per terminal */
     emu_ms max_run_ms;          /* then the terminals are asked to log out (0: no bound) */
     const char *pcap_path;
