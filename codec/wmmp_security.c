@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wmmp_md5.h"
 #include "wmmp_tables.h"
 
 void wmmp_crypto_init(void)
@@ -27,14 +28,12 @@ void wmmp_digest_compute(const uint8_t *msg, size_t covered_len, uint32_t timest
     memcpy(trailer + 4 + WMMP_IMEI_LEN + WMMP_IMSI_LEN,
            dir == WMMP_UPLINK ? keys->uplink_password : keys->downlink_password, WMMP_PASSWORD_LEN);
 
-    gcry_buffer_t iov[2];
-    memset(iov, 0, sizeof iov);
-    iov[0].data = (void *)msg;
-    iov[0].len = covered_len;
-    iov[1].data = trailer;
-    iov[1].len = sizeof trailer;
-    wmmp_crypto_init();
-    gcry_md_hash_buffers(GCRY_MD_MD5, 0, out, iov, 2);
+    /* the codec's own MD5: libgcrypt's set-up per call cost more than hashing a message (wmmp_md5.h) */
+    wmmp_md5_ctx md5;
+    wmmp_md5_init(&md5);
+    wmmp_md5_update(&md5, msg, covered_len);
+    wmmp_md5_update(&md5, trailer, sizeof trailer);
+    wmmp_md5_final(&md5, out);
 }
 
 int wmmp_has_digest_tlv(const uint8_t *msg, size_t len)

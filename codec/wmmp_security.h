@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * WMMP security (profile section 7): the MD5 digest with its timestamp rules, and two-key triple DES in
- * ECB mode with zero padding for the 0xE040 / 0xE042 containers. Uses libgcrypt.
+ * ECB mode with zero padding for the 0xE040 / 0xE042 containers. 3DES through libgcrypt; MD5 is the
+ * codec's own (wmmp_md5.h).
  */
 #ifndef WMMP_SECURITY_H
 #define WMMP_SECURITY_H
