@@ -43,6 +43,30 @@ typedef struct {
     uint64_t out, in, retrans, timeouts, acks;
 } load_counts;
 
+/*
+ * The terminals' timers (a few live per terminal: next measurement, heartbeat, the link's response timeout):
+ * a timing wheel of 1 ms slots over a slab of 32-byte entries, no allocation per timer, instead of the
+ * drv_glib queue's allocated event and hash entry each. One pump on the drv_glib queue runs it every ms.
+ */
+#define WHEEL_SLOTS 8192u /* ms; later timers wait in their slot for their round */
+#define WHEEL_NONE UINT32_MAX
+
+typedef struct {
+    void (*fire)(void *arg); /* NULL: free */
+    void *arg;
+    uint32_t due;            /* ms after the wheel's start */
+    uint32_t gen;            /* the high half of its emu_timer id: a fired or cancelled id is never reused */
+    uint32_t next, prev;     /* in its slot, or next in the free list */
+} wheel_timer;
+
+typedef struct {
+    wheel_timer *t;
+    uint32_t n, cap, free_head;
+    uint32_t head[WHEEL_SLOTS], tail[WHEEL_SLOTS];
+    uint32_t done_upto; /* every slot up to this ms has been run */
+    emu_ms start;
+} timer_wheel;
+
 typedef struct {
     drv_load *d;
     int fd;
@@ -64,6 +88,7 @@ struct drv_load {
     load_counts total, second;
     drv_hist *hist_total, *hist_second;
     uint64_t unroutable, dropped_in, dropped_out, send_errors;
+    timer_wheel wheel;
     emu_ms started_at, last_tick;
     long rss_before_kb; /* the process before the terminals were made, for the memory per terminal */
     unsigned seconds;
@@ -92,6 +117,108 @@ static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- the terminals' timers ---- */
+
+static uint32_t wheel_now(const timer_wheel *w) { return (uint32_t)(drv_glib_now() - w->start); }
+
+static void wheel_init(timer_wheel *w)
+{
+    w->free_head = WHEEL_NONE;
+    for (unsigned i = 0; i < WHEEL_SLOTS; i++)
+        w->head[i] = w->tail[i] = WHEEL_NONE;
+    w->start = drv_glib_now();
+}
+
+static void slot_unlink(timer_wheel *w, uint32_t i)
+{
+    wheel_timer *e = &w->t[i];
+    uint32_t s = e->due % WHEEL_SLOTS;
+    if (e->prev == WHEEL_NONE)
+        w->head[s] = e->next;
+    else
+        w->t[e->prev].next = e->next;
+    if (e->next == WHEEL_NONE)
+        w->tail[s] = e->prev;
+    else
+        w->t[e->next].prev = e->prev;
+}
+
+static void entry_free(timer_wheel *w, uint32_t i)
+{
+    w->t[i].fire = NULL;
+    w->t[i].next = w->free_head;
+    w->free_head = i;
+}
+
+static emu_timer load_timer_start(void *ctx, emu_ms delay, void (*fire)(void *arg), void *arg)
+{
+    timer_wheel *w = &((drv_load *)ctx)->wheel;
+    uint32_t i, now = wheel_now(w), due;
+    if (w->free_head != WHEEL_NONE) {
+        i = w->free_head;
+        w->free_head = w->t[i].next;
+    } else {
+        if (w->n == w->cap) {
+            w->cap = w->cap ? w->cap * 2 : 1024;
+            w->t = g_renew(wheel_timer, w->t, w->cap);
+        }
+        i = w->n++;
+        w->t[i].gen = 0;
+    }
+    due = delay > UINT32_MAX / 2 ? now + UINT32_MAX / 2 : now + (uint32_t)delay;
+    if ((int32_t)(due - w->done_upto) <= 0) /* its slot has been run: the next one */
+        due = w->done_upto + 1;
+    wheel_timer *e = &w->t[i];
+    e->fire = fire;
+    e->arg = arg;
+    e->due = due;
+    e->gen++;
+    e->next = WHEEL_NONE; /* appended: timers due in the same ms fire in start order */
+    e->prev = w->tail[due % WHEEL_SLOTS];
+    if (e->prev == WHEEL_NONE)
+        w->head[due % WHEEL_SLOTS] = i;
+    else
+        w->t[e->prev].next = i;
+    w->tail[due % WHEEL_SLOTS] = i;
+    return (emu_timer)e->gen << 32 | (i + 1);
+}
+
+static void load_timer_cancel(void *ctx, emu_timer id)
+{
+    timer_wheel *w = &((drv_load *)ctx)->wheel;
+    uint32_t i = (uint32_t)id - 1;
+    if (id == 0 || i >= w->n || !w->t[i].fire || w->t[i].gen != (uint32_t)(id >> 32))
+        return;
+    slot_unlink(w, i);
+    entry_free(w, i);
+}
+
+/* Runs the slots of every ms up to now (each timer taken off before it fires: it may start or cancel others). */
+static void wheel_pump(void *arg)
+{
+    drv_load *d = arg;
+    timer_wheel *w = &d->wheel;
+    uint32_t now = wheel_now(w);
+    while ((int32_t)(now - w->done_upto) > 0) {
+        uint32_t tick = w->done_upto + 1, s = tick % WHEEL_SLOTS, i = w->head[s];
+        while (i != WHEEL_NONE) {
+            if (w->t[i].due != tick) { /* a later round */
+                i = w->t[i].next;
+                continue;
+            }
+            void (*fire)(void *) = w->t[i].fire;
+            void *farg = w->t[i].arg;
+            slot_unlink(w, i);
+            entry_free(w, i);
+            fire(farg);
+            i = w->head[s]; /* the slot may have changed meanwhile */
+        }
+        w->done_upto = tick;
+    }
+    if (!d->quit)
+        drv_glib_later(&d->base, 1, wheel_pump, d);
 }
 
 /* ---- measuring at the driver ---- */
@@ -472,6 +599,7 @@ static void teardown(drv_load *d)
     g_free(d->terms);
     g_free(d->hist_total);
     g_free(d->hist_second);
+    g_free(d->wheel.t);
 }
 
 int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_len)
@@ -484,6 +612,9 @@ int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_le
     drv_glib_init(&d->base, d, o->prog, o->seed, o->log_level);
     d->base.env.send = load_send;
     d->base.env.close_peer = load_close_peer;
+    d->base.env.timer_start = load_timer_start;
+    d->base.env.timer_cancel = load_timer_cancel;
+    wheel_init(&d->wheel);
     d->terms = g_new0(load_term, d->n_terms);
     d->hist_total = g_new0(drv_hist, 1);
     d->hist_second = g_new0(drv_hist, 1);
@@ -499,6 +630,7 @@ int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_le
         d->started_at = d->last_tick = drv_glib_now();
         drv_glib_later(&d->base, 0, start_due, d);
         drv_glib_later(&d->base, 100, tick, d);
+        drv_glib_later(&d->base, 1, wheel_pump, d);
         while (!d->quit)
             g_main_context_iteration(NULL, TRUE);
         g_source_remove(sig_int);
