@@ -251,6 +251,11 @@ static void index_remove_at(spool *s, size_t i)
     s->count--;
     if (s->count == 0)
         s->head = 0;
+    if (s->count == 0 && s->memory) { /* the usual state between two records: no array at all */
+        free(s->e);
+        s->e = NULL;
+        s->cap = 0;
+    }
 }
 
 static int cmp_id(const void *a, const void *b)
