@@ -105,6 +105,7 @@
 #include "wmmp_tlv.h"
 
 #define LATE_MEMORY 16 /* finished requests whose late ACKs are ignored quietly */
+#define DONE_USED WMMP_ACK_BIT /* marks a used done_cmd entry (a request's command never has the ACK bit) */
 #define CONTROL_BODY_LEN (WMMP_TLV_HEADER_LEN + WMMP_FRAGMENT_HEADER_LEN)
 #define LOGIN_ACK_TIMESTAMP_END 5 /* result (1) + timestamp (4) */
 
@@ -149,12 +150,6 @@ typedef struct {
     uint8_t authentic;   /* the request passed the session's security class: its copies may be answered */
 } dup_entry;
 
-typedef struct {
-    uint32_t seq;
-    uint16_t command;
-    uint8_t used;
-} done_id;
-
 /* An incoming fragmented transfer: the codec's reassembly and whose message it is. Allocated when the first
    part comes (most links never receive a fragment); NULL is the state after wmmp_reassembly_init. */
 typedef struct {
@@ -178,7 +173,6 @@ typedef struct {
 struct wmmp_link {
     const emu_env *env;
     emu_peer *peer;
-    wmmp_link_config cfg;
     wmmp_link_callbacks cb;
     void *user;
 
@@ -195,6 +189,10 @@ struct wmmp_link {
     uint32_t timestamp;
     uint32_t next_seq;
     uint32_t queued_count;
+    uint32_t response_timeout_ms; /* the configuration (wmmp_link_config), narrower */
+    uint16_t failure_threshold;
+    uint8_t retries;
+    uint8_t side;                 /* wmmp_direction */
     uint16_t next_txid;
     uint16_t consecutive_failures;
     uint16_t dup_cap, dup_next;
@@ -205,7 +203,8 @@ struct wmmp_link {
     uint8_t rx_from_peer; /* the message being received came from the link's peer (wmmp_link_receive_from) */
     uint8_t doomed;       /* freed inside a callback: destroyed when busy drops to 0 */
     uint8_t done_next;
-    done_id done[LATE_MEMORY];
+    uint16_t done_cmd[LATE_MEMORY]; /* requests that finished lately: command | DONE_USED, and Sequence_ID */
+    uint32_t done_seq[LATE_MEMORY];
     wmmp_link_stats stats;
 };
 
@@ -231,7 +230,7 @@ static uint64_t fingerprint(const uint8_t *p, size_t n)
 
 static wmmp_direction peer_direction(const wmmp_link *l)
 {
-    return l->cfg.side == WMMP_UPLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
+    return l->side == WMMP_UPLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
 }
 
 static void debug(const wmmp_link *l, const char *what, uint16_t cmd, uint32_t seq)
@@ -354,7 +353,7 @@ static wmmp_header make_header(const wmmp_link *l, uint16_t cmd, uint32_t seq, u
 
 static wmmp_signer make_signer(const wmmp_link *l, uint32_t timestamp)
 {
-    wmmp_signer s = { l->keys, l->cfg.side, timestamp };
+    wmmp_signer s = { l->keys, (wmmp_direction)l->side, timestamp };
     return s;
 }
 
@@ -609,17 +608,15 @@ static dup_entry *dup_slot(wmmp_link *l, uint16_t req, uint32_t seq)
 
 static void done_remember(wmmp_link *l, uint16_t req, uint32_t seq)
 {
-    done_id *d = &l->done[l->done_next];
+    l->done_cmd[l->done_next] = (uint16_t)(req | DONE_USED);
+    l->done_seq[l->done_next] = seq;
     l->done_next = (uint8_t)((l->done_next + 1) % LATE_MEMORY);
-    d->used = 1;
-    d->command = req;
-    d->seq = seq;
 }
 
 static int done_recently(const wmmp_link *l, uint16_t req, uint32_t seq)
 {
     for (size_t i = 0; i < LATE_MEMORY; i++)
-        if (l->done[i].used && l->done[i].command == req && l->done[i].seq == seq)
+        if (l->done_cmd[i] == (uint16_t)(req | DONE_USED) && l->done_seq[i] == seq)
             return 1;
     return 0;
 }
@@ -689,7 +686,7 @@ static void on_timeout(void *arg);
 static void arm_timer(wmmp_link *l)
 {
     cancel_timer(l);
-    l->timer = l->env->timer_start(l->env->ctx, l->cfg.response_timeout_ms, on_timeout, l);
+    l->timer = l->env->timer_start(l->env->ctx, l->response_timeout_ms, on_timeout, l);
 }
 
 /* Sends what is in flight (the part, or the last control for an incoming ACK) and (re)arms the timer. */
@@ -769,7 +766,7 @@ static void fail_outstanding(wmmp_link *l)
 {
     outstanding *o = detach_outstanding(l);
     l->stats.requests_failed++;
-    int failure = l->cfg.failure_threshold && ++l->consecutive_failures >= l->cfg.failure_threshold;
+    int failure = l->failure_threshold && ++l->consecutive_failures >= l->failure_threshold;
     if (failure)
         l->consecutive_failures = 0;
     debug(l, "retries exhausted", o->q->command, o->q->seq);
@@ -811,7 +808,7 @@ static void on_timeout(void *arg)
     if (!o)
         return;
     enter(l);
-    if (o->tries < l->cfg.retries) {
+    if (o->tries < l->retries) {
         o->tries++;
         l->stats.retransmissions++;
         transmit(l, o);
@@ -1293,20 +1290,24 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
     wmmp_link *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
+    wmmp_link_config c;
     l->env = env;
     l->peer = peer;
     if (cfg)
-        l->cfg = *cfg;
+        c = *cfg;
     else
-        wmmp_link_config_default(&l->cfg, WMMP_UPLINK);
+        wmmp_link_config_default(&c, WMMP_UPLINK);
+    l->side = (uint8_t)c.side;
+    wmmp_link_set_timing(l, c.response_timeout_ms, c.retries);
+    l->failure_threshold = (uint16_t)(c.failure_threshold > UINT16_MAX ? UINT16_MAX : c.failure_threshold);
     if (cb)
         l->cb = *cb;
     l->user = user;
     l->next_seq = 1;
     l->next_txid = 1;
     l->rx_from_peer = 1;
-    l->dup_cap = (uint16_t)(l->cfg.duplicate_cache == 0 ? 1 : l->cfg.duplicate_cache > UINT16_MAX ? UINT16_MAX
-                                                                                             : l->cfg.duplicate_cache);
+    l->dup_cap = (uint16_t)(c.duplicate_cache == 0 ? 1 : c.duplicate_cache > UINT16_MAX ? UINT16_MAX
+                                                                                 : c.duplicate_cache);
     wmmp_crypto_init();
     return l;
 }
@@ -1394,8 +1395,9 @@ void wmmp_link_set_next_sequence(wmmp_link *l, uint32_t seq) { l->next_seq = seq
 
 void wmmp_link_set_timing(wmmp_link *l, emu_ms response_timeout_ms, unsigned retries)
 {
-    l->cfg.response_timeout_ms = response_timeout_ms;
-    l->cfg.retries = retries;
+    /* kept in 32 and 8 bits: 49 days and 255 retries are beyond any configuration */
+    l->response_timeout_ms = response_timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)response_timeout_ms;
+    l->retries = (uint8_t)(retries > UINT8_MAX ? UINT8_MAX : retries);
 }
 
 wmmp_err wmmp_link_request(wmmp_link *l, uint16_t command_id, const uint8_t *body, size_t len, void *req_ctx,
