@@ -2,6 +2,7 @@
 /* Plausible health records (health_gen.h). */
 #include "health_gen.h"
 
+#include <glib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +37,18 @@ static double rng_normal(health_gen *g)
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static long roundl_clamp(double v, long lo, long hi) { return (long)lround(clampd(v, (double)lo, (double)hi)); }
+/*
+ * lround() of a value already clamped to a small range, without the library call (one per ECG sample):
+ * v - trunc(v) is exact below 2^52, so rounding half away from zero from it gives lround()'s result.
+ */
+static long round_half_away(double v)
+{
+    long r = (long)v; /* towards zero */
+    double frac = v - (double)r;
+    return frac >= 0.5 ? r + 1 : frac <= -0.5 ? r - 1 : r;
+}
+
+static long roundl_clamp(double v, long lo, long hi) { return round_half_away(clampd(v, (double)lo, (double)hi)); }
 
 /* ---- subjects ---- */
 
@@ -107,19 +119,69 @@ typedef struct {
     double rr;               /* mean RR interval, s */
 } ecg_beats;
 
-/* One beat's contribution at time t (seconds from its R peak), in mV at gain 1. */
-static double beat_mv(double t, double rr)
+#define N_WAVES (sizeof pqrst / sizeof pqrst[0])
+
+/* The waves' centres and widths at one RR interval: the same for every beat of an ECG, so computed once. */
+typedef struct {
+    double centre[N_WAVES], width[N_WAVES];
+    double reach[N_WAVES]; /* |t - centre| at or beyond this is surely beyond 5 widths (see beat_mv) */
+    double first, last;    /* a beat adds nothing at t - R <= first or >= last: outside every wave's reach */
+} ecg_shape;
+
+static void shape_at(double rr, ecg_shape *sh)
 {
-    double stretch = clampd(sqrt(rr), 0.6, 1.3), v = 0;
-    for (size_t i = 0; i < sizeof pqrst / sizeof pqrst[0]; i++) {
+    double stretch = clampd(sqrt(rr), 0.6, 1.3);
+    for (size_t i = 0; i < N_WAVES; i++) {
         const ecg_wave *w = &pqrst[i];
-        double c = w->rate_scaled ? w->centre_s * stretch : w->centre_s;
-        double s = w->rate_scaled ? w->width_s * stretch : w->width_s;
-        double d = (t - c) / s;
+        sh->centre[i] = w->rate_scaled ? w->centre_s * stretch : w->centre_s;
+        sh->width[i] = w->rate_scaled ? w->width_s * stretch : w->width_s;
+        sh->reach[i] = 5 * sh->width[i] * (1 + 1e-9);
+        double lo = sh->centre[i] - sh->reach[i], hi = sh->centre[i] + sh->reach[i];
+        sh->first = i == 0 || lo < sh->first ? lo : sh->first;
+        sh->last = i == 0 || hi > sh->last ? hi : sh->last;
+    }
+}
+
+/* One beat's contribution at time t (seconds from its R peak), in mV at gain 1. */
+static double beat_mv(double t, const ecg_shape *sh)
+{
+    double v = 0;
+    for (size_t i = 0; i < N_WAVES; i++) {
+        /* most waves of most beats are far from t: skip them before the division, with a margin so wide
+           that rounding cannot put a skipped one inside the +-5 widths tested below (which decides) */
+        double x = t - sh->centre[i];
+        if (fabs(x) >= sh->reach[i])
+            continue;
+        double d = x / sh->width[i];
         if (d > -5 && d < 5)
-            v += w->amplitude_mv * exp(-0.5 * d * d);
+            v += pqrst[i].amplitude_mv * exp(-0.5 * d * d);
     }
     return v;
+}
+
+/*
+ * The mains hum at sample i, 0.004 * sin(2 pi 50 t): it does not depend on the record, so one table shared
+ * by every generator (the load generator runs thousands) holds it for the longest ECG, computed once with
+ * the very expression health_gen_ecg() used per sample, so every sample is the same double as before.
+ */
+#define ECG_MAX_SAMPLES ((size_t)HEALTH_GEN_MAX_ECG_SECONDS * HEALTH_GEN_ECG_RATE)
+
+static double mains_hum_at(size_t i)
+{
+    double t = (double)i / HEALTH_GEN_ECG_RATE;
+    return 0.004 * sin(2 * PI * 50 * t);
+}
+
+static const double *mains_hum_table(void)
+{
+    static double table[ECG_MAX_SAMPLES];
+    static gsize ready;
+    if (g_once_init_enter(&ready)) {
+        for (size_t i = 0; i < ECG_MAX_SAMPLES; i++)
+            table[i] = mains_hum_at(i);
+        g_once_init_leave(&ready, 1);
+    }
+    return table;
 }
 
 /* Keeps the beats within 1 s of t (a whole PQRST spans less), adding the next ones with a little HRV. */
@@ -144,13 +206,19 @@ void health_gen_ecg(health_gen *g, double heart_rate, double gain, int16_t *out,
     b.next = first;
     double phase1 = rng_range(g, 0, 2 * PI), phase2 = rng_range(g, 0, 2 * PI);
     double scale = 1e6 / HEALTH_GEN_ECG_RESOLUTION_NV; /* LSB per mV */
+    const double *hum = mains_hum_table();
+    ecg_shape shape;
+    shape_at(b.rr, &shape);
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / HEALTH_GEN_ECG_RATE, mv = 0;
         beats_advance(g, &b, t);
-        for (size_t k = 0; k < b.count; k++)
-            mv += gain * beat_mv(t - b.beat[k], b.rr);
+        for (size_t k = 0; k < b.count; k++) {
+            double from_r = t - b.beat[k];
+            if (from_r > shape.first && from_r < shape.last) /* else it adds exactly 0 */
+                mv += gain * beat_mv(from_r, &shape);
+        }
         mv += 0.04 * sin(2 * PI * 0.3 * t + phase1) + 0.02 * sin(2 * PI * 0.05 * t + phase2); /* breathing, drift */
-        mv += 0.004 * sin(2 * PI * 50 * t);                                                   /* mains hum */
+        mv += i < ECG_MAX_SAMPLES ? hum[i] : mains_hum_at(i);                                 /* mains hum */
         mv += 0.008 * rng_normal(g);                                                          /* EMG noise */
         out[i] = (int16_t)roundl_clamp(mv * scale, INT16_MIN, INT16_MAX);
     }
