@@ -173,7 +173,7 @@ typedef struct {
 struct wmmp_link {
     const emu_env *env;
     emu_peer *peer;
-    wmmp_link_callbacks cb;
+    const wmmp_link_callbacks *cb; /* the caller's (a static table), not a copy */
     void *user;
 
     const wmmp_terminal_keys *keys; /* NULL: no digests; own_keys or the caller's (wmmp_link_use_identity) */
@@ -242,8 +242,8 @@ static void reject(wmmp_link *l, const uint8_t *msg, size_t len, wmmp_err why)
 {
     l->stats.rejected++;
     emu_logf(l->env, EMU_LOG_DEBUG, "wmmp_link: rejected %zu bytes: %s", len, wmmp_strerror(why));
-    if (l->cb.rejected)
-        l->cb.rejected(l->user, l, msg, len, why);
+    if (l->cb->rejected)
+        l->cb->rejected(l->user, l, msg, len, why);
 }
 
 static void enter(wmmp_link *l) { l->busy++; }
@@ -712,8 +712,8 @@ static outstanding *detach_outstanding(wmmp_link *l)
 
 static void report_failed(wmmp_link *l, const queued *q)
 {
-    if (l->cb.request_failed)
-        l->cb.request_failed(l->user, l, q->command, q->seq, q->ctx);
+    if (l->cb->request_failed)
+        l->cb->request_failed(l->user, l, q->command, q->seq, q->ctx);
 }
 
 /*
@@ -774,8 +774,8 @@ static void fail_outstanding(wmmp_link *l)
     outstanding_free(o);
     if (l->doomed)
         return;
-    if (failure && l->cb.failure)
-        l->cb.failure(l->user, l);
+    if (failure && l->cb->failure)
+        l->cb->failure(l->user, l);
     start_next(l);
 }
 
@@ -794,8 +794,8 @@ static void complete_request(wmmp_link *l, const wmmp_rx *rx)
     outstanding *o = detach_outstanding(l);
     l->stats.acks_received++;
     l->stats.last_ack_latency_ms = l->env->now(l->env->ctx) - o->first_sent;
-    if (l->cb.ack)
-        l->cb.ack(l->user, l, rx, o->q->ctx);
+    if (l->cb->ack)
+        l->cb->ack(l->user, l, rx, o->q->ctx);
     outstanding_free(o);
     start_next(l);
 }
@@ -835,8 +835,8 @@ static void deliver_request(wmmp_link *l, const rx_msg *r, uint64_t fp_first, co
         d->authentic = !r->digest_bad && !(signs(l, rx->hdr.command_id) && !rx->has_digest);
     }
     l->stats.requests_received++;
-    if (l->cb.request)
-        l->cb.request(l->user, l, rx);
+    if (l->cb->request)
+        l->cb->request(l->user, l, rx);
 }
 
 static void rx_request(wmmp_link *l, const rx_msg *r, const wmmp_rx *rx)
@@ -1300,8 +1300,8 @@ wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_con
     l->side = (uint8_t)c.side;
     wmmp_link_set_timing(l, c.response_timeout_ms, c.retries);
     l->failure_threshold = (uint16_t)(c.failure_threshold > UINT16_MAX ? UINT16_MAX : c.failure_threshold);
-    if (cb)
-        l->cb = *cb;
+    static const wmmp_link_callbacks none;
+    l->cb = cb ? cb : &none;
     l->user = user;
     l->next_seq = 1;
     l->next_txid = 1;

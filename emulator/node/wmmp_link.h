@@ -122,6 +122,7 @@ typedef struct {
     emu_ms last_ack_latency_ms;  /* of the last ACK, from the request's first transmission */
 } wmmp_link_stats;
 
+/* cb is referenced, not copied: it must outlive the link (a static table, as every caller has). */
 wmmp_link *wmmp_link_new(const emu_env *env, emu_peer *peer, const wmmp_link_config *cfg,
                          const wmmp_link_callbacks *cb, void *user);
 /* Cancels timers and frees queued requests (req_ctx is not freed: the application owns it). */
