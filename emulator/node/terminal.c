@@ -94,10 +94,21 @@ typedef struct {
     uint8_t *image;
 } download;
 
+/* What most terminals never use, allocated at the first that is (one pointer in the terminal, not five). */
+typedef struct {
+    char firmware[FW_VERSION_MAX + 1]; /* after a download; else the configuration's software version */
+    char apn[APN_MAX + 1];             /* after CONFIG_SET; else DEFAULT_APN */
+    uint8_t has_firmware, has_apn, has_stats_base;
+    terminal_stats stats_base;         /* REMOTE_CTRL "reset statistics"; else zero */
+    download *dl;                      /* a download in progress */
+    uint32_t *refused;                 /* records not offered again in this run */
+    uint32_t n_refused, cap_refused;
+} terminal_rare;
+
 /*
  * Kept small: a load generator runs one per simulated terminal. What most terminals never change lives out
- * of line or is the configuration's (keys, software version, platform name: referenced, terminal.h): the APN
- * and the firmware version once set, a download, the statistics baseline, refused record IDs.
+ * of line (terminal_rare) or is the configuration's (keys, software version, platform name: referenced,
+ * terminal.h).
  */
 struct terminal {
     const emu_env *env;
@@ -106,11 +117,7 @@ struct terminal {
     spool *spool;
     const char *software_version; /* the firmware version until a download replaces it (firmware) */
     const char *platform_name;
-    char *firmware;               /* NULL: software_version */
-    char *apn;                    /* NULL: DEFAULT_APN */
-    download *dl;                 /* NULL: no download */
-    terminal_stats *stats_base;   /* NULL: never reset (zero) */
-    uint32_t *refused;
+    terminal_rare *rare;          /* NULL: none of it used yet */
     emu_ms last_heard;
     emu_timer gen_timer, hb_timer, backoff_timer, logout_timer, flow_timer;
     health_gen gen;
@@ -142,7 +149,6 @@ struct terminal {
     uint32_t generated;
     uint32_t lost; /* measured but never spooled (disk errors) */
     uint32_t refuse_id;
-    uint32_t n_refused, cap_refused;
     uint8_t refuse_count;
     uint8_t gen_failures;
 
@@ -250,8 +256,22 @@ static void set_identity(terminal *t)
 
 /* ---- the parameter table ---- */
 
-static const char *firmware(const terminal *t) { return t->firmware ? t->firmware : t->software_version; }
-static const char *apn(const terminal *t) { return t->apn ? t->apn : DEFAULT_APN; }
+/* The rare part, allocated when first needed (NULL when out of memory). */
+static terminal_rare *rare(terminal *t)
+{
+    if (!t->rare)
+        t->rare = calloc(1, sizeof *t->rare);
+    return t->rare;
+}
+
+static const char *firmware(const terminal *t)
+{
+    return t->rare && t->rare->has_firmware ? t->rare->firmware : t->software_version;
+}
+
+static const char *apn(const terminal *t) { return t->rare && t->rare->has_apn ? t->rare->apn : DEFAULT_APN; }
+
+static download *dl_of(const terminal *t) { return t->rare ? t->rare->dl : NULL; }
 
 /* A string parameter of at most max characters (a shared default is not truncated where it lives). */
 static void put_str_param(wmmp_writer *w, uint16_t tag, const char *v, size_t max)
@@ -370,10 +390,11 @@ static void param_apply(terminal *t, const wmmp_tlv *tlv)
     uint16_t u16 = 0;
     switch (tlv->tag) {
     case WMMP_TAG_APN:
-        if (!t->apn && !(t->apn = malloc(APN_MAX + 1)))
+        if (!rare(t))
             break; /* out of memory: the APN stays */
-        memcpy(t->apn, tlv->value, tlv->length);
-        t->apn[tlv->length] = '\0';
+        memcpy(t->rare->apn, tlv->value, tlv->length);
+        t->rare->apn[tlv->length] = '\0';
+        t->rare->has_apn = 1;
         break;
     case WMMP_TAG_PLATFORM_IP: memcpy(t->platform_ip, tlv->value, 4); break;
     case WMMP_TAG_PLATFORM_PORT: wmmp_tlv_u32(tlv, &u32); t->platform_port = (uint16_t)u32; break; /* 1-65535 */
@@ -485,8 +506,8 @@ static void send_comm_trap(terminal *t)
 
 static int is_refused(const terminal *t, uint32_t id)
 {
-    for (size_t i = 0; i < t->n_refused; i++)
-        if (t->refused[i] == id)
+    for (size_t i = 0; t->rare && i < t->rare->n_refused; i++)
+        if (t->rare->refused[i] == id)
             return 1;
     return 0;
 }
@@ -495,15 +516,18 @@ static void refuse_for_run(terminal *t, uint32_t id)
 {
     if (is_refused(t, id))
         return;
-    if (t->n_refused == t->cap_refused) {
-        size_t cap = t->cap_refused ? t->cap_refused * 2 : 8;
-        uint32_t *r = realloc(t->refused, cap * sizeof *r);
+    terminal_rare *x = rare(t);
+    if (!x)
+        return;
+    if (x->n_refused == x->cap_refused) {
+        uint32_t cap = x->cap_refused ? x->cap_refused * 2 : 8;
+        uint32_t *r = realloc(x->refused, cap * sizeof *r);
         if (!r)
             return;
-        t->refused = r;
-        t->cap_refused = cap;
+        x->refused = r;
+        x->cap_refused = cap;
     }
-    t->refused[t->n_refused++] = id;
+    x->refused[x->n_refused++] = id;
 }
 
 static void refusal(terminal *t, uint32_t id)
@@ -542,13 +566,15 @@ static int final_code(const terminal *t)
 
 static void dl_free(terminal *t)
 {
-    if (t->dl)
-        free(t->dl->image);
-    free(t->dl);
-    t->dl = NULL;
+    download *dl = dl_of(t);
+    if (!dl)
+        return;
+    free(dl->image);
+    free(dl);
+    t->rare->dl = NULL;
 }
 
-static int dl_active(const terminal *t) { return t->dl && t->dl->active; }
+static int dl_active(const terminal *t) { return dl_of(t) && dl_of(t)->active; }
 
 /* Drops whatever the link still has (reported through request_failed, ignored meanwhile). */
 static void session_end(terminal *t)
@@ -1139,7 +1165,8 @@ static void dl_file_req(terminal *t, uint8_t status, uint16_t block, void *ctx)
 {
     uint8_t body[16];
     wmmp_writer w;
-    wmmp_file_req fr = { t->dl->transaction, status, t->dl->offset, block };
+    const download *dl = dl_of(t);
+    wmmp_file_req fr = { dl->transaction, status, dl->offset, block };
     wmmp_writer_init(&w, body, sizeof body);
     wmmp_file_req_put(&w, &fr);
     if (send_request(t, WMMP_CMD_FILE_REQ, body, w.len, ctx) < 0 && ctx) {
@@ -1158,7 +1185,7 @@ static void dl_abort(terminal *t, const char *why)
 
 static void dl_complete(terminal *t)
 {
-    download *dl = t->dl;
+    download *dl = dl_of(t);
     uint32_t crc = wmmp_crc32(dl->image, dl->length);
     if (crc != dl->crc32) {
         char why[96];
@@ -1166,11 +1193,8 @@ static void dl_complete(terminal *t)
         dl_abort(t, why);
         return;
     }
-    char *fw = t->firmware ? t->firmware : malloc(FW_VERSION_MAX + 1);
-    if (fw) { /* out of memory: the old version stays */
-        snprintf(fw, FW_VERSION_MAX + 1, "%s", dl->version[0] ? dl->version : "updated");
-        t->firmware = fw;
-    }
+    snprintf(t->rare->firmware, sizeof t->rare->firmware, "%s", dl->version[0] ? dl->version : "updated");
+    t->rare->has_firmware = 1;
     tlog(t, EMU_LOG_INFO, "firmware %s received (%u bytes, CRC-32 good): now running it", firmware(t),
          (unsigned)dl->length);
     dl_free(t);
@@ -1184,7 +1208,7 @@ static void on_file_ack(terminal *t, const wmmp_rx *rx)
     wmmp_file_ack a;
     wmmp_reader_init(&r, rx->body, rx->body_len);
     wmmp_err e = wmmp_file_ack_get(&r, &a);
-    download *dl = t->dl;
+    download *dl = dl_of(t);
     if (e == WMMP_ERR_CRC_MISMATCH && ++dl->bad_blocks <= FILE_BLOCK_RETRIES) {
         tlog(t, EMU_LOG_WARN, "firmware block at %u damaged: asking again", (unsigned)dl->offset);
         dl_file_req(t, WMMP_FILE_STATUS_BLOCK, FILE_BLOCK, dl);
@@ -1284,7 +1308,8 @@ static void on_config_set(terminal *t, const wmmp_rx *rx)
 static void log_stats(terminal *t)
 {
     static const terminal_stats never_reset;
-    const terminal_stats *s = &t->stats, *b = t->stats_base ? t->stats_base : &never_reset;
+    const terminal_stats *s = &t->stats;
+    const terminal_stats *b = t->rare && t->rare->has_stats_base ? &t->rare->stats_base : &never_reset;
     tlog(t, EMU_LOG_INFO,
          "statistics since the last reset: %llu records measured, %llu sent, %llu acknowledged, %llu heartbeats, "
          "%llu logins, %llu failures",
@@ -1316,8 +1341,10 @@ static void on_remote_ctrl(terminal *t, const wmmp_rx *rx)
     case WMMP_REMOTE_CMD_LOGIN: break;
     case WMMP_REMOTE_CMD_REPORT_STATS: log_stats(t); break;
     case WMMP_REMOTE_CMD_RESET_STATS:
-        if (t->stats_base || (t->stats_base = malloc(sizeof *t->stats_base)) != NULL)
-            *t->stats_base = t->stats;
+        if (rare(t)) {
+            t->rare->stats_base = t->stats;
+            t->rare->has_stats_base = 1;
+        }
         break;
     case WMMP_REMOTE_CMD_REPORT_COMM:
     case WMMP_REMOTE_CMD_REPORT_SYNC: break;
@@ -1342,7 +1369,7 @@ static size_t read_download_info(terminal *t, const uint8_t *tlvs, size_t n, uin
 {
     static const uint16_t required[3] = { WMMP_TAG_FIRMWARE_LENGTH, WMMP_TAG_FIRMWARE_CRC32,
                                           WMMP_TAG_UPDATE_TRANSACTION };
-    download *dl = t->dl;
+    download *dl = dl_of(t);
     uint32_t *dest[3] = { &dl->length, &dl->crc32, &dl->transaction };
     size_t n_missing = 0;
     wmmp_tlv tlv;
@@ -1368,12 +1395,12 @@ static void on_download_info(terminal *t, const wmmp_rx *rx)
         return;
     }
     dl_free(t); /* a new announcement replaces a download in progress */
-    if (!(t->dl = calloc(1, sizeof *t->dl))) {
+    if (!rare(t) || !(t->rare->dl = calloc(1, sizeof *t->rare->dl))) {
         free(tlvs);
         answer_result(t, rx, WMMP_RESULT_BUSY);
         return;
     }
-    download *dl = t->dl;
+    download *dl = t->rare->dl;
     size_t n_missing = read_download_info(t, tlvs, n, missing);
     free(tlvs);
     if (n_missing) {
@@ -1509,7 +1536,7 @@ static void cb_ack(void *user, wmmp_link *l, const wmmp_rx *rx, void *ctx)
         break;
     case WMMP_CMD_CONFIG_TRAP: on_trap_ack(t, rx); break;
     case WMMP_CMD_FILE_REQ:
-        if (ctx && ctx == t->dl && dl_active(t))
+        if (ctx && ctx == dl_of(t) && dl_active(t))
             on_file_ack(t, rx);
         break;
     default: break;
@@ -1547,7 +1574,7 @@ static void cb_request_failed(void *user, wmmp_link *l, uint16_t command_id, uin
             logout_done(t);
         break;
     case WMMP_CMD_FILE_REQ:
-        if (req_ctx && req_ctx == t->dl && dl_active(t)) {
+        if (req_ctx && req_ctx == dl_of(t) && dl_active(t)) {
             dl_free(t);
             pump(t);
         }
@@ -1678,10 +1705,9 @@ void terminal_free(terminal *t)
     wmmp_link_free(t->link);
     spool_close(t->spool);
     dl_free(t);
-    free(t->refused);
-    free(t->firmware);
-    free(t->apn);
-    free(t->stats_base);
+    if (t->rare)
+        free(t->rare->refused);
+    free(t->rare);
     free(t);
 }
 
