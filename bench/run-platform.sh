@@ -6,7 +6,8 @@
 #
 #   bench/run-platform.sh [--runs R] [--cases LIST] [--build DIR] [--seconds S]
 #
-#   --cases LIST   comma-separated subset of: load32k, load42k, load52k, latency, scale1k, scale10k, scale50k
+#   --cases LIST   comma-separated subset of: load32k, load42k, load52k, latency, scale1k, scale10k, scale50k,
+#                  scale100k
 #   --seconds S    how long all terminals send at once (default 20; starts are spread over 5 s before, for
 #                  the scale cases over the longer of one record interval and N / 2,000 s)
 #
@@ -20,17 +21,18 @@
 #   loadNk       10,000 terminals, H 5 s, I 333 / 250 / 200 ms: 32,000 / 42,000 / 52,000 requests/s offered
 #                (the sustained rate is the highest level the platform keeps up with, no retransmissions)
 #   latency      10,000 terminals, H 1 s, I 667 ms: 25,000 requests/s offered (half the 50,000 target)
-#   scaleN       N terminals (1,000 / 10,000 / 50,000), H 5 s, I 5000 ms: 0.4 requests/s per terminal
+#   scaleN       N terminals (1,000 / 10,000 / 50,000 / 100,000), H 5 s, I 5000 ms: 0.4 requests/s per terminal
 #
 # Sustained rate: the median of the per-second ACK counts while every terminal is running (all started,
 # none finished). Latency: p50/p99 over the whole run (the generator's histogram, 1 ms buckets).
 # Memory: platform VmRSS when idle with the N keys loaded, and its VmHWM at the end: (HWM - idle) / N per
-# logged-in terminal; generator (peak RSS - RSS before the terminals were made) / N.
+# logged-in terminal; generator (peak RSS - RSS before the terminals were made) / N. Generator CPU: its user +
+# system time over the whole run (terminals made, ramp, steady window, logouts) per ACK it received.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=5
-cases=load32k,load42k,load52k,latency,scale1k,scale10k,scale50k
+cases=load32k,load42k,load52k,latency,scale1k,scale10k,scale50k,scale100k
 build=
 seconds=20
 while [[ $# -gt 0 ]]; do
@@ -115,9 +117,11 @@ acks = j["acks"]
 cpu_s = (t1 - t0) / hz
 gen = j.get("rss_kb", {})
 gen_kb = (gen.get("peak", 0) - gen.get("before_terminals", 0)) / n if gen else float("nan")
+gen_cpu = j.get("cpu_s")
+gen_us = "%.2f" % ((gen_cpu["user"] + gen_cpu["system"]) * 1e6 / max(acks, 1)) if gen_cpu else "-"
 print(name, n, steady, acks, j["duration_s"], j["ack_latency_ms"]["p50"], j["ack_latency_ms"]["p99"],
       "%.2f" % (cpu_s * 1e6 / max(acks, 1)), "%.2f" % ((hwm - idle) / n), "%.2f" % gen_kb,
-      j["ok"], j["retransmissions"], j["timeouts"])
+      j["ok"], j["retransmissions"], j["timeouts"], gen_us)
 EOF
 }
 
@@ -144,13 +148,15 @@ run_case latency 10000 1 667
 run_case scale1k 1000 5 5000 5000
 run_case scale10k 10000 5 5000 5000
 run_case scale50k 50000 5 5000 25000
+run_case scale100k 100000 5 5000 50000
 
 col() { awk -v c="$1" '{ print $c }' <<< "$2" | median; }
-echo "| case | terminals | sustained ACKs/s (median of steady seconds) | ACK latency p50 ms | p99 ms | platform CPU µs per ACK | platform KB per logged-in terminal | generator KB per terminal | terminals ok | retransmissions |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for c in load32k load42k load52k latency scale1k scale10k scale50k; do
+echo "| case | terminals | sustained ACKs/s (median of steady seconds) | ACK latency p50 ms | p99 ms | platform CPU µs per ACK | platform KB per logged-in terminal | generator KB per terminal | terminals ok | retransmissions | generator CPU µs per ACK |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for c in load32k load42k load52k latency scale1k scale10k scale50k scale100k; do
   [[ -n ${results[$c]:-} ]] || continue
   r=${results[$c]}
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$(col 2 "$r")" "$(col 3 "$r")" "$(col 6 "$r")" \
-    "$(col 7 "$r")" "$(col 8 "$r")" "$(col 9 "$r")" "$(col 10 "$r")" "$(col 11 "$r")" "$(col 12 "$r")"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$(col 2 "$r")" "$(col 3 "$r")" \
+    "$(col 6 "$r")" "$(col 7 "$r")" "$(col 8 "$r")" "$(col 9 "$r")" "$(col 10 "$r")" "$(col 11 "$r")" "$(col 12 "$r")" \
+    "$(col 14 "$r")"
 done

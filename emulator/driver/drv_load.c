@@ -484,10 +484,22 @@ static long proc_status_kb(const char *field)
     return v;
 }
 
+/* CPU seconds of this process so far (user, system). */
+static void cpu_seconds(double *user, double *sys)
+{
+    struct rusage ru;
+    *user = *sys = 0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+        *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    }
+}
+
 static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
 {
-    double secs = elapsed ? (double)elapsed / 1000.0 : 1e-3;
+    double secs = elapsed ? (double)elapsed / 1000.0 : 1e-3, cpu_user, cpu_sys;
     uint64_t records = 0, acked = 0, pending = 0, logins = 0;
+    cpu_seconds(&cpu_user, &cpu_sys);
     for (unsigned i = 0; i < d->n_started; i++) {
         const terminal_stats *st = terminal_get_stats(d->terms[i].t);
         records += st->records_sent;
@@ -502,7 +514,8 @@ static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
             "\"messages_received\": %llu, \"messages_per_s\": %.1f, \"retransmissions\": %llu, \"timeouts\": %llu, "
             "\"acks\": %llu, \"ack_latency_ms\": {\"p50\": %llu, \"p99\": %llu, \"max\": %llu, \"mean\": %.2f}, "
             "\"dropped_sent\": %llu, \"dropped_received\": %llu, \"unroutable\": %llu, \"send_errors\": %llu, "
-            "\"rss_kb\": {\"before_terminals\": %ld, \"end\": %ld, \"peak\": %ld}}\n",
+            "\"rss_kb\": {\"before_terminals\": %ld, \"end\": %ld, \"peak\": %ld}, "
+            "\"cpu_s\": {\"user\": %.3f, \"system\": %.3f}}\n",
             d->n_terms, d->n_started, d->n_done, d->exit_codes[0], d->exit_codes[0], d->exit_codes[3],
             d->exit_codes[4], d->exit_codes[5],
             d->n_done - (unsigned)(d->exit_codes[0] + d->exit_codes[3] + d->exit_codes[4] + d->exit_codes[5]),
@@ -514,7 +527,8 @@ static void print_json(drv_load *d, FILE *out, emu_ms elapsed)
             (unsigned long long)drv_hist_quantile(d->hist_total, 0.99), (unsigned long long)d->hist_total->max_ms,
             d->hist_total->count ? (double)d->hist_total->sum_ms / (double)d->hist_total->count : 0.0,
             (unsigned long long)d->dropped_out, (unsigned long long)d->dropped_in, (unsigned long long)d->unroutable,
-            (unsigned long long)d->send_errors, d->rss_before_kb, proc_status_kb("VmRSS"), proc_status_kb("VmHWM"));
+            (unsigned long long)d->send_errors, d->rss_before_kb, proc_status_kb("VmRSS"), proc_status_kb("VmHWM"),
+            cpu_user, cpu_sys);
 }
 
 /* One descriptor per spool lock and socket: raise the soft limit to the hard one. */
