@@ -30,7 +30,7 @@ typedef struct {
 struct spool {
     char *dir;      /* SPOOL_MEMORY itself (not a copy) for a memory spool */
     entry *e;       /* pending records, ascending IDs, at e[head .. head + count) */
-    size_t max;
+    uint32_t max;
     uint32_t next_id; /* 0 once all 2^32 - 1 IDs are used */
     uint32_t login_time; /* of the terminal's last LOGIN (spool_login_time) */
     uint32_t head, count, cap;
@@ -377,7 +377,7 @@ spool *spool_open(const char *dir, size_t max_records, char *err, size_t err_len
         return NULL;
     }
     s->lock_fd = -1;
-    s->max = max_records ? max_records : SPOOL_DEFAULT_MAX;
+    s->max = max_records == 0 ? SPOOL_DEFAULT_MAX : max_records > UINT32_MAX ? UINT32_MAX : (uint32_t)max_records;
     if (memory) { /* nothing on disk: a new spool every time */
         s->memory = 1;
         s->next_id = 1;
