@@ -4,7 +4,8 @@
  * does nothing but write the capture could go on this machine, in the same run. It reads a capture
  * (classic pcap) into memory, untimed, then writes it again the way wmmp-emulate's pcap writer does: each
  * record (its 16-byte record header and the frame) memcpy'd into a frame buffer and fwrite'n to a stdio
- * stream (default buffering, large writes to the kernel), then the file closed. Timed: open to close,
+ * stream with the writer's buffer (WMMP_PCAP_BUFFER_SIZE: large writes to the kernel), then the file
+ * closed. Timed: open to close,
  * median of REPEAT runs (wall clock, CLOCK_MONOTONIC).
  *
  *   bench_write_anchor IN.pcap OUT.pcap [REPEAT]
@@ -17,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "pcap_writer.h" /* WMMP_PCAP_BUFFER_SIZE */
 
 #define GLOBAL_HEADER_LEN 24
 #define RECORD_HEADER_LEN 16
@@ -64,10 +67,12 @@ static double now_s(void)
 }
 
 /* One timed rewrite; -1 on a write error. */
-static double rewrite(const capture *c, const char *out, uint8_t *frame)
+static double rewrite(const capture *c, const char *out, uint8_t *frame, char *stdio_buf)
 {
     double t0 = now_s();
     FILE *f = fopen(out, "wb");
+    if (f)
+        setvbuf(f, stdio_buf, _IOFBF, WMMP_PCAP_BUFFER_SIZE);
     if (!f || fwrite(c->data, GLOBAL_HEADER_LEN, 1, f) != 1) {
         if (f)
             fclose(f);
@@ -106,9 +111,10 @@ int main(int argc, char **argv)
         return 1;
     }
     uint8_t *frame = malloc(RECORD_HEADER_LEN + MAX_FRAME);
+    char *stdio_buf = malloc(WMMP_PCAP_BUFFER_SIZE);
     double times[99];
     for (int i = 0; i < repeat; i++) {
-        if (!frame || (times[i] = rewrite(&c, argv[2], frame)) < 0) {
+        if (!frame || !stdio_buf || (times[i] = rewrite(&c, argv[2], frame, stdio_buf)) < 0) {
             fprintf(stderr, "bench_write_anchor: cannot write %s\n", argv[2]);
             return 1;
         }
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
     double t = times[(repeat - 1) / 2];
     printf("anchor: %zu records, %.6f s, %.0f messages/s\n", c.records, t, t > 0 ? (double)c.records / t : 0.0);
     free(frame);
+    free(stdio_buf);
     free(c.data);
     return 0;
 }

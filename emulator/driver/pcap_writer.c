@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "pcap_writer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define ETH_LEN 14
@@ -77,6 +78,11 @@ wmmp_pcap_err wmmp_pcap_open(wmmp_pcap *p, const char *path)
     p->fp = fopen(path, "wb");
     if (!p->fp)
         return WMMP_PCAP_ERR_IO;
+    /* without its buffer the file still works, with stdio's default one */
+    if ((p->buf = malloc(WMMP_PCAP_BUFFER_SIZE)) && setvbuf(p->fp, p->buf, _IOFBF, WMMP_PCAP_BUFFER_SIZE) != 0) {
+        free(p->buf);
+        p->buf = NULL;
+    }
     uint8_t h[24];
     le32(h, 0xA1B2C3D4u); /* microsecond timestamps */
     h[4] = 2, h[5] = 0;   /* version 2.4 */
@@ -88,6 +94,8 @@ wmmp_pcap_err wmmp_pcap_open(wmmp_pcap *p, const char *path)
     if (fwrite(h, sizeof h, 1, p->fp) != 1) {
         fclose(p->fp);
         p->fp = NULL;
+        free(p->buf);
+        p->buf = NULL;
         return WMMP_PCAP_ERR_IO;
     }
     return WMMP_PCAP_OK;
@@ -100,6 +108,8 @@ wmmp_pcap_err wmmp_pcap_close(wmmp_pcap *p)
     int bad = ferror(p->fp);
     bad |= fclose(p->fp) != 0;
     p->fp = NULL;
+    free(p->buf); /* after fclose: it flushes from it */
+    p->buf = NULL;
     return bad ? WMMP_PCAP_ERR_IO : WMMP_PCAP_OK;
 }
 
