@@ -115,6 +115,10 @@ struct record_store {
     int batch;        /* a group transaction is open */
     int batch_failed; /* a write in it failed: the group is rolled back */
     int in_memory;    /* ":memory:": one outer transaction, savepoints inside (in_memory_txn_sql) */
+    /* in memory: the counters as last saved (record_store_counters_save() skips the unchanged ones) */
+    const char *const *saved_names;
+    uint64_t *saved_values;
+    size_t saved_n;
 };
 
 const char *record_store_error(const record_store *s) { return sqlite3_errmsg(s->db); }
@@ -436,6 +440,33 @@ int record_store_config_put(record_store *s, const char *serial, uint16_t tag, c
     return run(s, ST_CONFIG); /* one statement: its own transaction */
 }
 
+/*
+ * In memory nobody else writes the counters, so a row that already holds its value needs no write (the
+ * platform saves all of them every 32 records, and most have not moved): the rows are the same. A file
+ * database is written in full, as another run may have changed it, and so is a group (the group may still
+ * be rolled back, after which the remembered values would lie).
+ */
+static int counter_unchanged(const record_store *s, const char *const *names, const uint64_t *values, size_t n,
+                             size_t i)
+{
+    return s->in_memory && !s->batch && s->saved_names == names && s->saved_n == n && s->saved_values[i] == values[i];
+}
+
+static void counters_remember(record_store *s, const char *const *names, const uint64_t *values, size_t n)
+{
+    s->saved_names = NULL;
+    if (!s->in_memory || s->batch)
+        return;
+    if (s->saved_n != n) {
+        free(s->saved_values);
+        s->saved_values = malloc(n * sizeof *values);
+    }
+    s->saved_names = s->saved_values ? names : NULL;
+    s->saved_n = s->saved_values ? n : 0;
+    if (s->saved_values)
+        memcpy(s->saved_values, values, n * sizeof *values);
+}
+
 int record_store_counters_save(record_store *s, const char *const *names, const uint64_t *values, size_t n)
 {
     if (begin(s) != 0)
@@ -443,11 +474,18 @@ int record_store_counters_save(record_store *s, const char *const *names, const 
     int ok = 1;
     sqlite3_stmt *st = s->st[ST_COUNTER_SET];
     for (size_t i = 0; ok && i < n; i++) {
+        if (counter_unchanged(s, names, values, n, i))
+            continue;
         bind_str(st, 1, names[i]);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)values[i]);
         ok = run(s, ST_COUNTER_SET) == 0;
     }
-    return finish(s, ok);
+    if (finish(s, ok) != 0) {
+        s->saved_names = NULL; /* rolled back: write them all next time */
+        return -1;
+    }
+    counters_remember(s, names, values, n);
+    return 0;
 }
 
 int record_store_counter_get(record_store *s, const char *name, uint64_t *value)
@@ -550,5 +588,6 @@ void record_store_close(record_store *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    free(s->saved_values);
     free(s);
 }
