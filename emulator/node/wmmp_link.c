@@ -275,7 +275,7 @@ static void wire_free(wire *w)
 static wmmp_err wire_alloc(wire *w, size_t parts, size_t bytes)
 {
     memset(w, 0, sizeof *w);
-    w->end = malloc(parts * sizeof *w->end + bytes);
+    w->end = calloc(1, parts * sizeof *w->end + bytes);
     if (!w->end)
         return WMMP_ERR_NO_SPACE;
     w->n = (uint16_t)parts;
