@@ -115,6 +115,7 @@ struct record_store {
     int batch;        /* a group transaction is open */
     int batch_failed; /* a write in it failed: the group is rolled back */
     int in_memory;    /* ":memory:": one outer transaction, savepoints inside (in_memory_txn_sql) */
+    int bare;         /* in memory, the write under way is one statement: no savepoint (begin_one) */
     /* in memory: the counters as last saved (record_store_counters_save() skips the unchanged ones) */
     const char *const *saved_names;
     uint64_t *saved_values;
@@ -157,9 +158,27 @@ static int begin(record_store *s)
     return run(s, ST_BEGIN);
 }
 
+/*
+ * The transaction of a write that is one statement. In memory it takes no savepoint: SQLite undoes a failed
+ * statement on its own, and a savepoint would copy every page the statement changes into its journal.
+ * Heartbeat statuses and most records (those without lab results or reminders) are such writes.
+ */
+static int begin_one(record_store *s)
+{
+    if (s->in_memory && !s->batch) {
+        s->bare = 1;
+        return 0;
+    }
+    return begin(s);
+}
+
 /* Commits, or rolls back when ok is false or the commit fails; returns 0 only when committed. */
 static int finish(record_store *s, int ok)
 {
+    if (s->bare) {
+        s->bare = 0;
+        return ok ? 0 : -1;
+    }
     if (s->batch) {
         if (!ok)
             s->batch_failed = 1;
@@ -319,7 +338,8 @@ static int other_record(record_store *s, const char *terminal, const wmmp_health
 static record_store_result put(record_store *s, const char *terminal, const wmmp_health_record *r, int64_t crc,
                                uint32_t received_at)
 {
-    if (begin(s) != 0)
+    /* without lab results and reminders a record is one INSERT (the SELECT after a duplicate only reads) */
+    if ((r->lab_count == 0 && r->reminder_count == 0 ? begin_one(s) : begin(s)) != 0)
         return RECORD_FAILED;
     bind_record(s->st[ST_RECORD], terminal, r, received_at);
     if (crc >= 0)
@@ -378,7 +398,7 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int32_t v)
 int record_store_status(record_store *s, const char *serial, int32_t lac, int32_t cell_id, int32_t signal,
                         uint32_t at)
 {
-    if (begin(s) != 0)
+    if (begin_one(s) != 0)
         return -1;
     sqlite3_stmt *st = s->st[ST_STATUS];
     bind_str(st, 1, serial);
