@@ -46,7 +46,8 @@ typedef struct {
 /*
  * The terminals' timers (a few live per terminal: next measurement, heartbeat, the link's response timeout):
  * a timing wheel of 1 ms slots over a slab of 32-byte entries, no allocation per timer, instead of the
- * drv_glib queue's allocated event and hash entry each. One pump on the drv_glib queue runs it every ms.
+ * drv_glib queue's allocated event and hash entry each. One pump on the drv_glib queue runs it, due when the
+ * next non-empty slot is.
  */
 #define WHEEL_SLOTS 8192u /* ms; later timers wait in their slot for their round */
 #define WHEEL_NONE UINT32_MAX
@@ -64,6 +65,8 @@ typedef struct {
     uint32_t n, cap, free_head;
     uint32_t head[WHEEL_SLOTS], tail[WHEEL_SLOTS];
     uint32_t done_upto; /* every slot up to this ms has been run */
+    uint32_t pump_at;   /* the pump's ms when pump_ev is set */
+    emu_timer pump_ev;  /* the pump on the drv_glib queue; 0: none (no timers) */
     emu_ms start;
 } timer_wheel;
 
@@ -152,9 +155,25 @@ static void entry_free(timer_wheel *w, uint32_t i)
     w->free_head = i;
 }
 
+static void wheel_pump(void *arg);
+
+/* The pump at ms `at` (now or later), unless it is due earlier already. */
+static void pump_at(drv_load *d, uint32_t at)
+{
+    timer_wheel *w = &d->wheel;
+    uint32_t now = wheel_now(w);
+    if (w->pump_ev && (int32_t)(at - w->pump_at) >= 0)
+        return;
+    if (w->pump_ev)
+        drv_timerq_cancel(d->base.timers, w->pump_ev);
+    w->pump_at = at;
+    w->pump_ev = drv_glib_later(&d->base, (int32_t)(at - now) > 0 ? at - now : 0, wheel_pump, d);
+}
+
 static emu_timer load_timer_start(void *ctx, emu_ms delay, void (*fire)(void *arg), void *arg)
 {
-    timer_wheel *w = &((drv_load *)ctx)->wheel;
+    drv_load *d = ctx;
+    timer_wheel *w = &d->wheel;
     uint32_t i, now = wheel_now(w), due;
     if (w->free_head != WHEEL_NONE) {
         i = w->free_head;
@@ -182,6 +201,7 @@ static emu_timer load_timer_start(void *ctx, emu_ms delay, void (*fire)(void *ar
     else
         w->t[e->prev].next = i;
     w->tail[due % WHEEL_SLOTS] = i;
+    pump_at(d, due);
     return (emu_timer)e->gen << 32 | (i + 1);
 }
 
@@ -201,6 +221,7 @@ static void wheel_pump(void *arg)
     drv_load *d = arg;
     timer_wheel *w = &d->wheel;
     uint32_t now = wheel_now(w);
+    w->pump_ev = 0;
     while ((int32_t)(now - w->done_upto) > 0) {
         uint32_t tick = w->done_upto + 1, s = tick % WHEEL_SLOTS, i = w->head[s];
         while (i != WHEEL_NONE) {
@@ -217,8 +238,12 @@ static void wheel_pump(void *arg)
         }
         w->done_upto = tick;
     }
-    if (!d->quit)
-        drv_glib_later(&d->base, 1, wheel_pump, d);
+    /* the next slot with a timer (one of a later round at worst); the starts meanwhile move it earlier */
+    for (uint32_t k = 1; k <= WHEEL_SLOTS && !d->quit; k++)
+        if (w->head[(w->done_upto + k) % WHEEL_SLOTS] != WHEEL_NONE) {
+            pump_at(d, w->done_upto + k);
+            break;
+        }
 }
 
 /* ---- measuring at the driver ---- */
@@ -644,7 +669,6 @@ int drv_load_run(const drv_load_options *o, FILE *json, char *err, size_t err_le
         d->started_at = d->last_tick = drv_glib_now();
         drv_glib_later(&d->base, 0, start_due, d);
         drv_glib_later(&d->base, 100, tick, d);
-        drv_glib_later(&d->base, 1, wheel_pump, d);
         while (!d->quit)
             g_main_context_iteration(NULL, TRUE);
         g_source_remove(sig_int);
