@@ -184,6 +184,7 @@ static const char *centi_str(wmem_allocator_t *scope, int16_t v)
 }
 
 #define ECG_SAMPLE_NAME "Sample" /* the field's name, also written into each sample's label */
+#define ECG_SAMPLE_BLURB "Raw sample; microvolts = sample x resolution / 1000"
 
 /* v in decimal at buf[n], as %d would print it; returns the new end. buf has room for 20 more bytes. */
 static size_t put_int(char *buf, size_t n, int64_t v)
@@ -201,29 +202,74 @@ static size_t put_int(char *buf, size_t n, int64_t v)
     return n;
 }
 
+/* A sample's value text, "-300 (-300 µV)": the raw value, then microvolts (raw x nanovolts per LSB / 1000).
+   buf has ITEM_LABEL_LENGTH bytes. Whole microvolts are formatted by hand: printf would cost more than the
+   rest of the item, and a record holds hundreds of samples. */
+static void format_sample(char *buf, int16_t sample, uint32_t resolution_nv)
+{
+    int64_t nv = (int64_t)sample * resolution_nv;
+    if (nv % 1000 != 0) {
+        snprintf(buf, ITEM_LABEL_LENGTH, "%d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
+        return;
+    }
+    size_t n = put_int(buf, 0, sample);
+    buf[n++] = ' ';
+    buf[n++] = '(';
+    n = put_int(buf, n, nv / 1000);
+    memcpy(buf + n, " " UTF8_MICRO_SIGN "V)", sizeof " " UTF8_MICRO_SIGN "V)");
+}
+
 /*
- * An ECG sample with its value in microvolts (the raw value times the resolution in nanovolts per LSB):
- * "Sample: -300 (-300 µV)". The label is formatted once here (adding the item and appending to its label
- * would format it twice): a record holds hundreds of samples and tshark -T fields builds a visible tree.
+ * Lazily labelled samples. A record's samples share one resolution, which a BASE_CUSTOM formatter cannot be
+ * told, so each of a few twins of the sample field (same name and filter, wmmp.health.ecg.sample) is bound
+ * to one resolution the first time a record uses it, and keeps it for the life of the process. Their labels
+ * are then made only when something shows them (-V, the GUI's details), not for every sample of every record
+ * (tshark -T fields builds a visible tree but prints no labels). A record at a fifth resolution gets its
+ * labels formatted at once, through hf_ecg_sample; the text is the same either way.
  */
-static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, uint32_t resolution_nv)
+#define ECG_LAZY_SLOTS 4
+static int hf_ecg_sample_lazy[ECG_LAZY_SLOTS] = { -1, -1, -1, -1 };
+static uint32_t ecg_slot_resolution[ECG_LAZY_SLOTS]; /* 0: slot free (a resolution of 0 is never bound) */
+
+#define ECG_SLOT_FORMATTER(i) \
+    static void fmt_sample_slot##i(char *buf, uint32_t v) { format_sample(buf, (int16_t)v, ecg_slot_resolution[i]); }
+ECG_SLOT_FORMATTER(0)
+ECG_SLOT_FORMATTER(1)
+ECG_SLOT_FORMATTER(2)
+ECG_SLOT_FORMATTER(3)
+
+/* The field that labels this resolution's samples lazily, or -1 when every slot holds another one. */
+static int lazy_sample_field(uint32_t resolution_nv)
+{
+    if (resolution_nv == 0)
+        return -1;
+    for (int i = 0; i < ECG_LAZY_SLOTS; i++) {
+        if (ecg_slot_resolution[i] == 0)
+            ecg_slot_resolution[i] = resolution_nv;
+        if (ecg_slot_resolution[i] == resolution_nv)
+            return hf_ecg_sample_lazy[i];
+    }
+    return -1;
+}
+
+/* Whether sample items are worth building: a visible tree, or a filter or column asks for any twin. */
+static bool samples_wanted(proto_tree *tree)
+{
+    if (proto_field_is_referenced(tree, hf_ecg_sample))
+        return true;
+    for (int i = 0; i < ECG_LAZY_SLOTS; i++)
+        if (proto_field_is_referenced(tree, hf_ecg_sample_lazy[i]))
+            return true;
+    return false;
+}
+
+/* "Sample: -300 (-300 µV)", formatted now (resolutions without a lazy slot). */
+static void add_sample_now(proto_tree *tree, tvbuff_t *tvb, int offset, uint32_t resolution_nv)
 {
     int16_t sample = (int16_t)tvb_get_ntohs(tvb, offset);
-    int64_t nv = (int64_t)sample * resolution_nv;
-    if (nv % 1000 == 0) {
-        /* the usual case, formatted by hand: printf would cost more than the rest of the item */
-        char label[64];
-        size_t n = sizeof ECG_SAMPLE_NAME ": " - 1;
-        memcpy(label, ECG_SAMPLE_NAME ": ", n);
-        n = put_int(label, n, sample);
-        label[n++] = ' ';
-        label[n++] = '(';
-        n = put_int(label, n, nv / 1000);
-        memcpy(label + n, " " UTF8_MICRO_SIGN "V)", sizeof " " UTF8_MICRO_SIGN "V)");
-        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample, "%s", label);
-    } else
-        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample,
-                                  ECG_SAMPLE_NAME ": %d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
+    char text[ITEM_LABEL_LENGTH];
+    format_sample(text, sample, resolution_nv);
+    proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample, ECG_SAMPLE_NAME ": %s", text);
 }
 
 static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, unsigned len, ht_summary *sum)
@@ -240,12 +286,19 @@ static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, 
                            count);
     sum->present |= WMMP_HEALTH_HAS_ECG;
     sum->ecg_samples = count;
-    if (!tt || count == 0)
-        return; /* thousands of sample items are only worth building for a tree */
+    /* Hundreds of sample items are only worth building for a tree that shows them or a filter that asks. */
+    if (count == 0 || !samples_wanted(tt))
+        return;
     proto_tree *st = proto_tree_add_subtree_format(tt, tvb, samples_off, 2 * count, ett_ecg_samples, NULL,
                                                    "Samples (%u)", count);
-    for (uint32_t i = 0; i < count; i++)
-        add_sample(st, tvb, samples_off + 2 * (int)i, resolution);
+    int lazy = lazy_sample_field(resolution);
+    for (uint32_t i = 0; i < count; i++) {
+        int at = samples_off + 2 * (int)i;
+        if (lazy >= 0)
+            proto_tree_add_item(st, lazy, tvb, at, 2, ENC_BIG_ENDIAN);
+        else
+            add_sample_now(st, tvb, at, resolution);
+    }
 }
 
 static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, int off, ht_summary *sum)
@@ -539,8 +592,12 @@ void proto_register_wmmp_health(void)
         { &hf_ecg_count,
           { "Sample count", "wmmp.health.ecg.count", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL } },
         { &hf_ecg_sample,
-          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0,
-            "Raw sample; microvolts = sample x resolution / 1000", HFILL } },
+          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0, ECG_SAMPLE_BLURB, HFILL } },
+#define ECG_LAZY_SAMPLE(i) \
+        { &hf_ecg_sample_lazy[i], \
+          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_CUSTOM, CF_FUNC(fmt_sample_slot##i), 0x0, \
+            ECG_SAMPLE_BLURB, HFILL } },
+        ECG_LAZY_SAMPLE(0) ECG_LAZY_SAMPLE(1) ECG_LAZY_SAMPLE(2) ECG_LAZY_SAMPLE(3)
         { &hf_heart_rate,
           { "Heart rate", "wmmp.health.heart_rate", FT_UINT16, BASE_DEC | BASE_UNIT_STRING, UNS(&units_ht_bpm), 0x0,
             NULL, HFILL } },
