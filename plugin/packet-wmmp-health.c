@@ -145,6 +145,13 @@ static const char *printable(wmem_allocator_t *scope, const uint8_t *text)
     return format_text_string(scope, (const void *)text);
 }
 
+/* Whether labels are worth making: a visible tree (-V, -T fields, the GUI's details); hidden and faked items
+   of a filtering pass show no label. */
+static bool shown(proto_tree *tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
+
 static bool length_ok(uint16_t tag, unsigned len, const char **rule)
 {
     switch (tag) {
@@ -308,12 +315,15 @@ static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto
     proto_tree_add_item_ret_uint(tt, hf_lab_unit, tvb, off + 2, 1, ENC_BIG_ENDIAN, &unit);
     int32_t milli = (int32_t)tvb_get_ntohl(tvb, off + 3);
     const char *unit_name = try_val_to_str(unit, lab_unit_vals);
-    const char *value = milli_str(pinfo->pool, milli);
-    const char *unit_text = unit_name == NULL ? wmem_strdup_printf(pinfo->pool, " (unit %u)", unit)
-                            : *unit_name      ? wmem_strdup_printf(pinfo->pool, " %s", unit_name)
-                                              : "";
+    const char *value = "", *unit_text = "", *verdict = "";
+    bool label = shown(tt); /* the texts below are labels only */
+    if (label)
+        value = milli_str(pinfo->pool, milli);
+    if (label && unit_name == NULL)
+        unit_text = wmem_strdup_printf(pinfo->pool, " (unit %u)", unit);
+    else if (label && *unit_name)
+        unit_text = wmem_strdup_printf(pinfo->pool, " %s", unit_name);
     /* Cross-match carries a verdict, not a quantity (profile section 10: 0 compatible, 1 incompatible). */
-    const char *verdict = "";
     if (analyte == HT_LAB_CROSS_MATCH)
         verdict = milli == 0 ? " (compatible)" : milli == 1000 ? " (incompatible)" : "";
     proto_tree_add_double_format_value(tt, hf_lab_value, tvb, off + 3, 4, milli / 1000.0, "%s%s%s", value, unit_text,
@@ -333,7 +343,8 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     switch (tag) {
     case WMMP_HT_SUBJECT_ID:
         proto_tree_add_item_ret_string(tt, hf_subject_id, tvb, off, len, ENC_UTF_8, pinfo->pool, &text);
-        proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
+        if (shown(tt))
+            proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
         sum->present |= WMMP_HEALTH_HAS_SUBJECT;
         break;
     case WMMP_HT_ECG: dissect_ecg(tvb, tt, ti, off, len, sum); break;
@@ -345,7 +356,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
         break;
     case WMMP_HT_TEMPERATURE: {
         int16_t centi = (int16_t)tvb_get_ntohs(tvb, off);
-        const char *celsius = centi_str(pinfo->pool, centi);
+        const char *celsius = shown(tt) ? centi_str(pinfo->pool, centi) : "";
         /* 4.0 ignores BASE_UNIT_STRING on doubles, so the unit goes into the text here. */
         proto_tree_add_double_format_value(tt, hf_temperature, tvb, off, 2, centi / 100.0, "%s " UTF8_DEGREE_SIGN "C",
                                            celsius);
@@ -384,8 +395,9 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     case WMMP_HT_REMINDER:
         proto_tree_add_item_ret_uint(tt, hf_reminder_level, tvb, off, 1, ENC_BIG_ENDIAN, &v);
         proto_tree_add_item_ret_string(tt, hf_reminder_text, tvb, off + 1, len - 1, ENC_UTF_8, pinfo->pool, &text);
-        proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
-                               printable(pinfo->pool, text));
+        if (shown(tt))
+            proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
+                                   printable(pinfo->pool, text));
         sum->reminders++;
         break;
     default: break; /* not reached: callers pass known tags only */
@@ -451,34 +463,49 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
     }
 }
 
-/* v in decimal (the summary is built for every record: no printf). */
-static void put_uint(wmem_strbuf_t *b, uint32_t v)
+/* The summary is built for every record shown or listed (Info), so on the stack and without printf. */
+typedef struct {
+    char s[320]; /* the longest summary (every part, 10-digit values) is under 250 bytes */
+    size_t n;
+} summary_buf;
+
+static void put_str(summary_buf *b, const char *text)
 {
-    char d[10];
-    int n = 0;
+    size_t len = strlen(text);
+    if (len > sizeof b->s - 1 - b->n)
+        len = sizeof b->s - 1 - b->n;
+    memcpy(b->s + b->n, text, len);
+    b->n += len;
+}
+
+/* v in decimal */
+static void put_uint(summary_buf *b, uint32_t v)
+{
+    char d[11];
+    int n = (int)sizeof d - 1;
+    d[n] = '\0';
     do
-        d[n++] = (char)('0' + v % 10);
+        d[--n] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    while (n > 0)
-        wmem_strbuf_append_c(b, d[--n]);
+    put_str(b, d + n);
 }
 
 /* One part of the summary: separator, before, v, after. */
-static void add_part(wmem_strbuf_t *b, bool *first, const char *before, uint32_t v, const char *after)
+static void add_part(summary_buf *b, bool *first, const char *before, uint32_t v, const char *after)
 {
-    wmem_strbuf_append(b, *first ? " " : ", ");
+    put_str(b, *first ? " " : ", ");
     *first = false;
-    wmem_strbuf_append(b, before);
+    put_str(b, before);
     put_uint(b, v);
-    wmem_strbuf_append(b, after);
+    put_str(b, after);
 }
 
 /* "HT #42 HR 72 bpm, SpO2 98 %, 36.85 °C, BP 121/79 mmHg, RR 16": only what the record holds. */
-static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
+static void summary_str(summary_buf *b, const ht_summary *s)
 {
-    wmem_strbuf_t *b = wmem_strbuf_new(scope, "");
     bool first = true;
-    wmem_strbuf_append(b, "HT #");
+    b->n = 0;
+    put_str(b, "HT #");
     put_uint(b, s->record_id);
     if (s->present & WMMP_HEALTH_HAS_HEART_RATE)
         add_part(b, &first, "HR ", s->heart_rate, " bpm");
@@ -490,15 +517,15 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
         /* 0.01 degC exactly, as centi_str(): 3685 -> "36.85", -5 -> "-0.05" */
         int16_t t = s->temperature_centi;
         uint32_t a = t < 0 ? (uint32_t)(-(int32_t)t) : (uint32_t)t;
+        char centi[3] = { (char)('0' + a % 100 / 10), (char)('0' + a % 10), '\0' };
         add_part(b, &first, t < 0 ? "-" : "", a / 100, ".");
-        wmem_strbuf_append_c(b, (char)('0' + a % 100 / 10));
-        wmem_strbuf_append_c(b, (char)('0' + a % 10));
-        wmem_strbuf_append(b, " " UTF8_DEGREE_SIGN "C");
+        put_str(b, centi);
+        put_str(b, " " UTF8_DEGREE_SIGN "C");
     }
     if (s->present & WMMP_HEALTH_HAS_BLOOD_PRESSURE) {
         add_part(b, &first, "BP ", s->bp_systolic, "/");
         put_uint(b, s->bp_diastolic);
-        wmem_strbuf_append(b, " mmHg");
+        put_str(b, " mmHg");
     }
     if (s->present & WMMP_HEALTH_HAS_RESP_RATE)
         add_part(b, &first, "RR ", s->resp_rate, "");
@@ -508,7 +535,7 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
         add_part(b, &first, "", s->labs, s->labs == 1 ? " lab result" : " lab results");
     if (s->reminders)
         add_part(b, &first, "", s->reminders, s->reminders == 1 ? " reminder" : " reminders");
-    return wmem_strbuf_get_str(b);
+    b->s[b->n] = '\0';
 }
 
 static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -544,12 +571,15 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
 
     dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum, ctx);
 
-    const char *summary = summary_str(pinfo->pool, &sum);
+    if (!shown(tree) && !pinfo->cinfo)
+        return len; /* no one reads the summary */
+    summary_buf summary;
+    summary_str(&summary, &sum);
     if (ctx && ctx->terminal && ctx->terminal[0])
-        proto_item_append_text(ti, ": %s (terminal %s)", summary, ctx->terminal);
+        proto_item_append_text(ti, ": %s (terminal %s)", summary.s, ctx->terminal);
     else
-        proto_item_append_text(ti, ": %s", summary);
-    col_append_fstr(pinfo->cinfo, COL_INFO, " | %s", summary);
+        proto_item_append_text(ti, ": %s", summary.s);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " | %s", summary.s);
     return len;
 }
 
