@@ -145,13 +145,6 @@ static const char *printable(wmem_allocator_t *scope, const uint8_t *text)
     return format_text_string(scope, (const void *)text);
 }
 
-/* Whether labels are worth making: a visible tree (-V, -T fields, the GUI's details); hidden and faked items
-   of a filtering pass show no label. */
-static bool shown(proto_tree *tree)
-{
-    return tree && PTREE_DATA(tree)->visible;
-}
-
 static bool length_ok(uint16_t tag, unsigned len, const char **rule)
 {
     switch (tag) {
@@ -316,7 +309,7 @@ static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto
     int32_t milli = (int32_t)tvb_get_ntohl(tvb, off + 3);
     const char *unit_name = try_val_to_str(unit, lab_unit_vals);
     const char *value = "", *unit_text = "", *verdict = "";
-    bool label = shown(tt); /* the texts below are labels only */
+    bool label = wmmp_tree_shown(tt); /* the texts below are labels only */
     if (label)
         value = milli_str(pinfo->pool, milli);
     if (label && unit_name == NULL)
@@ -343,7 +336,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     switch (tag) {
     case WMMP_HT_SUBJECT_ID:
         proto_tree_add_item_ret_string(tt, hf_subject_id, tvb, off, len, ENC_UTF_8, pinfo->pool, &text);
-        if (shown(tt))
+        if (wmmp_tree_shown(tt))
             proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
         sum->present |= WMMP_HEALTH_HAS_SUBJECT;
         break;
@@ -356,7 +349,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
         break;
     case WMMP_HT_TEMPERATURE: {
         int16_t centi = (int16_t)tvb_get_ntohs(tvb, off);
-        const char *celsius = shown(tt) ? centi_str(pinfo->pool, centi) : "";
+        const char *celsius = wmmp_tree_shown(tt) ? centi_str(pinfo->pool, centi) : "";
         /* 4.0 ignores BASE_UNIT_STRING on doubles, so the unit goes into the text here. */
         proto_tree_add_double_format_value(tt, hf_temperature, tvb, off, 2, centi / 100.0, "%s " UTF8_DEGREE_SIGN "C",
                                            celsius);
@@ -395,7 +388,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     case WMMP_HT_REMINDER:
         proto_tree_add_item_ret_uint(tt, hf_reminder_level, tvb, off, 1, ENC_BIG_ENDIAN, &v);
         proto_tree_add_item_ret_string(tt, hf_reminder_text, tvb, off + 1, len - 1, ENC_UTF_8, pinfo->pool, &text);
-        if (shown(tt))
+        if (wmmp_tree_shown(tt))
             proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
                                    printable(pinfo->pool, text));
         sum->reminders++;
@@ -571,7 +564,7 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
 
     dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum, ctx);
 
-    if (!shown(tree) && !pinfo->cinfo)
+    if (!wmmp_tree_shown(tree) && !pinfo->cinfo)
         return len; /* no one reads the summary */
     summary_buf summary;
     summary_str(&summary, &sum);

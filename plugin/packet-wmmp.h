@@ -114,6 +114,13 @@ struct wmmp_dissect_state {
     const char *info_remote_cmd; /* REMOTE_CTRL: the 0x4001 command's name */
 };
 
+/* Whether labels are worth making: a visible tree (-V, -T fields, the GUI's details). Hidden and faked items
+   of a filtering pass, and a NULL tree, show no label, so the texts that only go into labels are skipped. */
+static inline bool wmmp_tree_shown(proto_tree *tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
+
 /* packet-wmmp.c, called from plugin.c */
 void proto_register_wmmp(void);
 void proto_reg_handoff_wmmp(void);
