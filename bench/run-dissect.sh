@@ -10,8 +10,11 @@
 #
 #   --messages N   capture size (default 1000000); the session scenario gives 8 messages per 3 records
 #   --runs R       runs per case (default 5)
-#   --cases LIST   comma-separated subset of: data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap,
-#                  wmmpnh (the plugin with its health-record sub-dissector disabled: the protocol layer alone)
+#   --cases LIST   comma-separated subset of: data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,fulldata2,fullkeys2,
+#                  coapdata,coap, wmmpnh (the plugin with its health-record sub-dissector disabled: the protocol
+#                  layer alone), wmmpv,coapv (-V: the packet details of WMMP and of the CoAP twin),
+#                  datas,wmmps (tshark's summary lines: the Info column, no tree, as the GUI's packet list),
+#                  crypto (the capture's MD5s and 3DES by the codec alone: the lowest ratio keys allow)
 #   --work DIR     captures and outputs (default /dev/shm/wmmp-bench, else $TMPDIR)
 #   --build DIR    Release build to use (default build/bench, configured and built here)
 #
@@ -26,7 +29,7 @@ src=$PWD
 
 messages=1000000
 runs=5
-cases=data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,coapdata,coap,wmmpnh
+cases=data,wmmp,data2,wmmp2,keys,fulldata,fullkeys,fulldata2,fullkeys2,coapdata,coap,wmmpnh,wmmpv,coapv,datas,wmmps,crypto
 work=
 build=
 while [[ $# -gt 0 ]]; do
@@ -46,7 +49,7 @@ fi
 if [[ -z $build ]]; then
   build=build/bench
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DWMMP_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build" --target wmmp-emulate wmmp bench_coap_twin -j"$(nproc)" >/dev/null
+  cmake --build "$build" --target wmmp-emulate wmmp bench_coap_twin bench_crypto_alone -j"$(nproc)" >/dev/null
 fi
 command -v /usr/bin/time >/dev/null || { echo "run-dissect: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 mkdir -p "$work"
@@ -83,12 +86,19 @@ if [[ $(id -u) -eq 0 ]]; then # and ahead of whatever else runs on the machine
   as_user=(nice -n -10 setpriv --reuid=nobody --regid=nogroup --clear-groups)
 fi
 
-# run CAPTURE ARGS... -> "wall_s cpu_s maxrss_kb" of one run
+# run MODE CAPTURE ARGS... -> "wall_s cpu_s maxrss_kb" of one run; MODE: fields (-T fields with the columns
+# above), verbose (-V, the packet details), summary (tshark's one line per packet: the Info column, no tree)
 run() {
-  local cap=$1
-  shift
+  local mode=$1 cap=$2
+  shift 2
+  local out=()
+  case $mode in
+    fields) out=(-T fields "${fields[@]}") ;;
+    verbose) out=(-V) ;;
+    summary) out=() ;;
+  esac
   "${as_user[@]}" env HOME="$work" WIRESHARK_PLUGIN_DIR="$work/plugins" \
-    /usr/bin/time -f '%e %U %S %M' -o "$work/time.out" tshark -r "$cap" -T fields "${fields[@]}" "$@" \
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time.out" tshark -r "$cap" "${out[@]}" "$@" \
     > "$work/fields.out" 2> "$work/tshark.err" || { cat "$work/tshark.err" >&2; exit 1; }
   awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$work/time.out"
 }
@@ -96,13 +106,13 @@ run() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A wall cpu rss msgs
-measure() {
-  local name=$1 cap=$2
-  shift 2
+measure() { # NAME MODE CAPTURE TSHARK-ARGS...
+  local name=$1 mode=$2 cap=$3
+  shift 3
   [[ ,$cases, == *,$name,* ]] || return 0
   local w=() c=() m=()
   for ((i = 0; i < runs; i++)); do
-    read -r a b d < <(run "$cap" "$@")
+    read -r a b d < <(run "$mode" "$cap" "$@")
     w+=("$a") c+=("$b") m+=("$d")
   done
   wall[$name]=$(printf '%s\n' "${w[@]}" | median)
@@ -113,16 +123,22 @@ measure() {
 }
 
 echo "dissection benchmark: $n_digest messages, $runs runs per case, $(tshark --version 2>/dev/null | head -1)" >&2
-measure data "$digest" -d udp.port==9992,data
-measure wmmp "$digest"
-measure data2 "$digest" -2 -d udp.port==9992,data
-measure wmmp2 "$digest" -2
-measure keys "$digest" -o "uat:wmmp_keys:$keys"
-measure fulldata "$full" -d udp.port==9992,data
-measure fullkeys "$full" -o "uat:wmmp_keys:$keys"
-measure coapdata "$coap" -d udp.port==5683,data
-measure coap "$coap"
-measure wmmpnh "$digest" --disable-protocol wmmp.health
+measure data fields "$digest" -d udp.port==9992,data
+measure wmmp fields "$digest"
+measure data2 fields "$digest" -2 -d udp.port==9992,data
+measure wmmp2 fields "$digest" -2
+measure keys fields "$digest" -o "uat:wmmp_keys:$keys"
+measure fulldata fields "$full" -d udp.port==9992,data
+measure fullkeys fields "$full" -o "uat:wmmp_keys:$keys"
+measure fulldata2 fields "$full" -2 -d udp.port==9992,data
+measure fullkeys2 fields "$full" -2 -o "uat:wmmp_keys:$keys"
+measure coapdata fields "$coap" -d udp.port==5683,data
+measure coap fields "$coap"
+measure wmmpnh fields "$digest" --disable-protocol wmmp.health
+measure wmmpv verbose "$digest"
+measure coapv verbose "$coap"
+measure datas summary "$digest" -d udp.port==9992,data
+measure wmmps summary "$digest"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() { # name baseline what target
@@ -151,6 +167,12 @@ row fullkeys fulldata "WMMP plugin + keys, --security full (verified + decrypted
 row coapdata "" "CoAP twin as data (-d udp.port==5683,data)" ""
 row coap coapdata "CoAP dissector on the CoAP twin" ""
 row wmmpnh data "WMMP plugin without the health-record sub-dissector" ""
+row fulldata2 "" "data, -2, --security full capture" ""
+row fullkeys2 fulldata2 "WMMP plugin + keys, -2, --security full" "time ≤ 1.6"
+row datas "" "data, summary lines (tshark -r)" ""
+row wmmps datas "WMMP plugin, summary lines (Info column)" ""
+row coapv "" "CoAP dissector -V on the CoAP twin" ""
+row wmmpv coapv "WMMP plugin -V (ratio to CoAP -V)" "time ≤ 1 (per message)"
 if [[ -n ${wall[coap]:-} && -n ${wall[wmmp]:-} ]]; then
   echo
   awk -v w="${wall[wmmp]}" -v c="${wall[coap]}" -v wd="${wall[data]:-0}" -v cd="${wall[coapdata]:-0}" \
@@ -160,4 +182,20 @@ if [[ -n ${wall[coap]:-} && -n ${wall[wmmp]:-} ]]; then
     if (wd > 0 && cd > 0)
       printf "above the data baseline: WMMP %.2f µs, CoAP %.2f µs per message\n", (w - wd) * 1e6 / n, (c - cd) * 1e6 / m
   }'
+fi
+
+# The crypto keys add, done by the codec alone on the same captures: a decode with keys can be no cheaper than
+# the data decode plus this (the limit of the keys rows).
+if [[ ,$cases, == *,crypto,* ]]; then
+  echo
+  for pair in "keys:$digest:data" "fullkeys:$full:fulldata"; do
+    IFS=: read -r name cap base <<< "$pair"
+    [[ -s $cap && -n ${wall[$base]:-} ]] || continue
+    read -r m d b secs < <("$build/bench/bench_crypto_alone" "$cap" captures/wmmp-keys.txt)
+    awk -v n="$name" -v m="$m" -v d="$d" -v b="$b" -v s="$secs" -v base="${wall[$base]}" -v got="${wall[$name]:-0}" 'BEGIN {
+      printf "crypto alone (%s): %d messages, %d MD5s, %d bytes of 3DES in %.3f s (%.2f µs/message): limit %.2f x data",
+             n, m, d, b, s, s * 1e6 / m, (base + s) / base
+      if (got > 0) printf "; measured %.2f x", got / base
+      printf "\n" }'
+  done
 fi

@@ -184,6 +184,7 @@ static const char *centi_str(wmem_allocator_t *scope, int16_t v)
 }
 
 #define ECG_SAMPLE_NAME "Sample" /* the field's name, also written into each sample's label */
+#define ECG_SAMPLE_BLURB "Raw sample; microvolts = sample x resolution / 1000"
 
 /* v in decimal at buf[n], as %d would print it; returns the new end. buf has room for 20 more bytes. */
 static size_t put_int(char *buf, size_t n, int64_t v)
@@ -201,29 +202,74 @@ static size_t put_int(char *buf, size_t n, int64_t v)
     return n;
 }
 
+/* A sample's value text, "-300 (-300 µV)": the raw value, then microvolts (raw x nanovolts per LSB / 1000).
+   buf has ITEM_LABEL_LENGTH bytes. Whole microvolts are formatted by hand: printf would cost more than the
+   rest of the item, and a record holds hundreds of samples. */
+static void format_sample(char *buf, int16_t sample, uint32_t resolution_nv)
+{
+    int64_t nv = (int64_t)sample * resolution_nv;
+    if (nv % 1000 != 0) {
+        snprintf(buf, ITEM_LABEL_LENGTH, "%d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
+        return;
+    }
+    size_t n = put_int(buf, 0, sample);
+    buf[n++] = ' ';
+    buf[n++] = '(';
+    n = put_int(buf, n, nv / 1000);
+    memcpy(buf + n, " " UTF8_MICRO_SIGN "V)", sizeof " " UTF8_MICRO_SIGN "V)");
+}
+
 /*
- * An ECG sample with its value in microvolts (the raw value times the resolution in nanovolts per LSB):
- * "Sample: -300 (-300 µV)". The label is formatted once here (adding the item and appending to its label
- * would format it twice): a record holds hundreds of samples and tshark -T fields builds a visible tree.
+ * Lazily labelled samples. A record's samples share one resolution, which a BASE_CUSTOM formatter cannot be
+ * told, so each of a few twins of the sample field (same name and filter, wmmp.health.ecg.sample) is bound
+ * to one resolution the first time a record uses it, and keeps it for the life of the process. Their labels
+ * are then made only when something shows them (-V, the GUI's details), not for every sample of every record
+ * (tshark -T fields builds a visible tree but prints no labels). A record at a fifth resolution gets its
+ * labels formatted at once, through hf_ecg_sample; the text is the same either way.
  */
-static void add_sample(proto_tree *tree, tvbuff_t *tvb, int offset, uint32_t resolution_nv)
+#define ECG_LAZY_SLOTS 4
+static int hf_ecg_sample_lazy[ECG_LAZY_SLOTS] = { -1, -1, -1, -1 };
+static uint32_t ecg_slot_resolution[ECG_LAZY_SLOTS]; /* 0: slot free (a resolution of 0 is never bound) */
+
+#define ECG_SLOT_FORMATTER(i) \
+    static void fmt_sample_slot##i(char *buf, uint32_t v) { format_sample(buf, (int16_t)v, ecg_slot_resolution[i]); }
+ECG_SLOT_FORMATTER(0)
+ECG_SLOT_FORMATTER(1)
+ECG_SLOT_FORMATTER(2)
+ECG_SLOT_FORMATTER(3)
+
+/* The field that labels this resolution's samples lazily, or -1 when every slot holds another one. */
+static int lazy_sample_field(uint32_t resolution_nv)
+{
+    if (resolution_nv == 0)
+        return -1;
+    for (int i = 0; i < ECG_LAZY_SLOTS; i++) {
+        if (ecg_slot_resolution[i] == 0)
+            ecg_slot_resolution[i] = resolution_nv;
+        if (ecg_slot_resolution[i] == resolution_nv)
+            return hf_ecg_sample_lazy[i];
+    }
+    return -1;
+}
+
+/* Whether sample items are worth building: a visible tree, or a filter or column asks for any twin. */
+static bool samples_wanted(proto_tree *tree)
+{
+    if (proto_field_is_referenced(tree, hf_ecg_sample))
+        return true;
+    for (int i = 0; i < ECG_LAZY_SLOTS; i++)
+        if (proto_field_is_referenced(tree, hf_ecg_sample_lazy[i]))
+            return true;
+    return false;
+}
+
+/* "Sample: -300 (-300 µV)", formatted now (resolutions without a lazy slot). */
+static void add_sample_now(proto_tree *tree, tvbuff_t *tvb, int offset, uint32_t resolution_nv)
 {
     int16_t sample = (int16_t)tvb_get_ntohs(tvb, offset);
-    int64_t nv = (int64_t)sample * resolution_nv;
-    if (nv % 1000 == 0) {
-        /* the usual case, formatted by hand: printf would cost more than the rest of the item */
-        char label[64];
-        size_t n = sizeof ECG_SAMPLE_NAME ": " - 1;
-        memcpy(label, ECG_SAMPLE_NAME ": ", n);
-        n = put_int(label, n, sample);
-        label[n++] = ' ';
-        label[n++] = '(';
-        n = put_int(label, n, nv / 1000);
-        memcpy(label + n, " " UTF8_MICRO_SIGN "V)", sizeof " " UTF8_MICRO_SIGN "V)");
-        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample, "%s", label);
-    } else
-        proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample,
-                                  ECG_SAMPLE_NAME ": %d (%.3f " UTF8_MICRO_SIGN "V)", sample, (double)nv / 1000.0);
+    char text[ITEM_LABEL_LENGTH];
+    format_sample(text, sample, resolution_nv);
+    proto_tree_add_int_format(tree, hf_ecg_sample, tvb, offset, 2, sample, ECG_SAMPLE_NAME ": %s", text);
 }
 
 static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, unsigned len, ht_summary *sum)
@@ -240,12 +286,19 @@ static void dissect_ecg(tvbuff_t *tvb, proto_tree *tt, proto_item *ti, int off, 
                            count);
     sum->present |= WMMP_HEALTH_HAS_ECG;
     sum->ecg_samples = count;
-    if (!tt || count == 0)
-        return; /* thousands of sample items are only worth building for a tree */
+    /* Hundreds of sample items are only worth building for a tree that shows them or a filter that asks. */
+    if (count == 0 || !samples_wanted(tt))
+        return;
     proto_tree *st = proto_tree_add_subtree_format(tt, tvb, samples_off, 2 * count, ett_ecg_samples, NULL,
                                                    "Samples (%u)", count);
-    for (uint32_t i = 0; i < count; i++)
-        add_sample(st, tvb, samples_off + 2 * (int)i, resolution);
+    int lazy = lazy_sample_field(resolution);
+    for (uint32_t i = 0; i < count; i++) {
+        int at = samples_off + 2 * (int)i;
+        if (lazy >= 0)
+            proto_tree_add_item(st, lazy, tvb, at, 2, ENC_BIG_ENDIAN);
+        else
+            add_sample_now(st, tvb, at, resolution);
+    }
 }
 
 static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto_item *ti, int off, ht_summary *sum)
@@ -255,12 +308,15 @@ static void dissect_lab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, proto
     proto_tree_add_item_ret_uint(tt, hf_lab_unit, tvb, off + 2, 1, ENC_BIG_ENDIAN, &unit);
     int32_t milli = (int32_t)tvb_get_ntohl(tvb, off + 3);
     const char *unit_name = try_val_to_str(unit, lab_unit_vals);
-    const char *value = milli_str(pinfo->pool, milli);
-    const char *unit_text = unit_name == NULL ? wmem_strdup_printf(pinfo->pool, " (unit %u)", unit)
-                            : *unit_name      ? wmem_strdup_printf(pinfo->pool, " %s", unit_name)
-                                              : "";
+    const char *value = "", *unit_text = "", *verdict = "";
+    bool label = wmmp_tree_shown(tt); /* the texts below are labels only */
+    if (label)
+        value = milli_str(pinfo->pool, milli);
+    if (label && unit_name == NULL)
+        unit_text = wmem_strdup_printf(pinfo->pool, " (unit %u)", unit);
+    else if (label && *unit_name)
+        unit_text = wmem_strdup_printf(pinfo->pool, " %s", unit_name);
     /* Cross-match carries a verdict, not a quantity (profile section 10: 0 compatible, 1 incompatible). */
-    const char *verdict = "";
     if (analyte == HT_LAB_CROSS_MATCH)
         verdict = milli == 0 ? " (compatible)" : milli == 1000 ? " (incompatible)" : "";
     proto_tree_add_double_format_value(tt, hf_lab_value, tvb, off + 3, 4, milli / 1000.0, "%s%s%s", value, unit_text,
@@ -280,7 +336,8 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     switch (tag) {
     case WMMP_HT_SUBJECT_ID:
         proto_tree_add_item_ret_string(tt, hf_subject_id, tvb, off, len, ENC_UTF_8, pinfo->pool, &text);
-        proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
+        if (wmmp_tree_shown(tt))
+            proto_item_append_text(ti, ": %s", printable(pinfo->pool, text));
         sum->present |= WMMP_HEALTH_HAS_SUBJECT;
         break;
     case WMMP_HT_ECG: dissect_ecg(tvb, tt, ti, off, len, sum); break;
@@ -292,7 +349,7 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
         break;
     case WMMP_HT_TEMPERATURE: {
         int16_t centi = (int16_t)tvb_get_ntohs(tvb, off);
-        const char *celsius = centi_str(pinfo->pool, centi);
+        const char *celsius = wmmp_tree_shown(tt) ? centi_str(pinfo->pool, centi) : "";
         /* 4.0 ignores BASE_UNIT_STRING on doubles, so the unit goes into the text here. */
         proto_tree_add_double_format_value(tt, hf_temperature, tvb, off, 2, centi / 100.0, "%s " UTF8_DEGREE_SIGN "C",
                                            celsius);
@@ -331,8 +388,9 @@ static void dissect_value(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tt, pro
     case WMMP_HT_REMINDER:
         proto_tree_add_item_ret_uint(tt, hf_reminder_level, tvb, off, 1, ENC_BIG_ENDIAN, &v);
         proto_tree_add_item_ret_string(tt, hf_reminder_text, tvb, off + 1, len - 1, ENC_UTF_8, pinfo->pool, &text);
-        proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
-                               printable(pinfo->pool, text));
+        if (wmmp_tree_shown(tt))
+            proto_item_append_text(ti, ": %s \"%s\"", val_to_str_const(v, reminder_level_vals, "Unknown level"),
+                                   printable(pinfo->pool, text));
         sum->reminders++;
         break;
     default: break; /* not reached: callers pass known tags only */
@@ -398,34 +456,49 @@ static void dissect_tlvs(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, in
     }
 }
 
-/* v in decimal (the summary is built for every record: no printf). */
-static void put_uint(wmem_strbuf_t *b, uint32_t v)
+/* The summary is built for every record shown or listed (Info), so on the stack and without printf. */
+typedef struct {
+    char s[320]; /* the longest summary (every part, 10-digit values) is under 250 bytes */
+    size_t n;
+} summary_buf;
+
+static void put_str(summary_buf *b, const char *text)
 {
-    char d[10];
-    int n = 0;
+    size_t len = strlen(text);
+    if (len > sizeof b->s - 1 - b->n)
+        len = sizeof b->s - 1 - b->n;
+    memcpy(b->s + b->n, text, len);
+    b->n += len;
+}
+
+/* v in decimal */
+static void put_uint(summary_buf *b, uint32_t v)
+{
+    char d[11];
+    int n = (int)sizeof d - 1;
+    d[n] = '\0';
     do
-        d[n++] = (char)('0' + v % 10);
+        d[--n] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    while (n > 0)
-        wmem_strbuf_append_c(b, d[--n]);
+    put_str(b, d + n);
 }
 
 /* One part of the summary: separator, before, v, after. */
-static void add_part(wmem_strbuf_t *b, bool *first, const char *before, uint32_t v, const char *after)
+static void add_part(summary_buf *b, bool *first, const char *before, uint32_t v, const char *after)
 {
-    wmem_strbuf_append(b, *first ? " " : ", ");
+    put_str(b, *first ? " " : ", ");
     *first = false;
-    wmem_strbuf_append(b, before);
+    put_str(b, before);
     put_uint(b, v);
-    wmem_strbuf_append(b, after);
+    put_str(b, after);
 }
 
 /* "HT #42 HR 72 bpm, SpO2 98 %, 36.85 °C, BP 121/79 mmHg, RR 16": only what the record holds. */
-static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
+static void summary_str(summary_buf *b, const ht_summary *s)
 {
-    wmem_strbuf_t *b = wmem_strbuf_new(scope, "");
     bool first = true;
-    wmem_strbuf_append(b, "HT #");
+    b->n = 0;
+    put_str(b, "HT #");
     put_uint(b, s->record_id);
     if (s->present & WMMP_HEALTH_HAS_HEART_RATE)
         add_part(b, &first, "HR ", s->heart_rate, " bpm");
@@ -437,15 +510,15 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
         /* 0.01 degC exactly, as centi_str(): 3685 -> "36.85", -5 -> "-0.05" */
         int16_t t = s->temperature_centi;
         uint32_t a = t < 0 ? (uint32_t)(-(int32_t)t) : (uint32_t)t;
+        char centi[3] = { (char)('0' + a % 100 / 10), (char)('0' + a % 10), '\0' };
         add_part(b, &first, t < 0 ? "-" : "", a / 100, ".");
-        wmem_strbuf_append_c(b, (char)('0' + a % 100 / 10));
-        wmem_strbuf_append_c(b, (char)('0' + a % 10));
-        wmem_strbuf_append(b, " " UTF8_DEGREE_SIGN "C");
+        put_str(b, centi);
+        put_str(b, " " UTF8_DEGREE_SIGN "C");
     }
     if (s->present & WMMP_HEALTH_HAS_BLOOD_PRESSURE) {
         add_part(b, &first, "BP ", s->bp_systolic, "/");
         put_uint(b, s->bp_diastolic);
-        wmem_strbuf_append(b, " mmHg");
+        put_str(b, " mmHg");
     }
     if (s->present & WMMP_HEALTH_HAS_RESP_RATE)
         add_part(b, &first, "RR ", s->resp_rate, "");
@@ -455,7 +528,7 @@ static const char *summary_str(wmem_allocator_t *scope, const ht_summary *s)
         add_part(b, &first, "", s->labs, s->labs == 1 ? " lab result" : " lab results");
     if (s->reminders)
         add_part(b, &first, "", s->reminders, s->reminders == 1 ? " reminder" : " reminders");
-    return wmem_strbuf_get_str(b);
+    b->s[b->n] = '\0';
 }
 
 static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -491,12 +564,15 @@ static int dissect_wmmp_health(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
 
     dissect_tlvs(tvb, pinfo, ht, WMMP_HEALTH_HEADER_LEN, &sum, ctx);
 
-    const char *summary = summary_str(pinfo->pool, &sum);
+    if (!wmmp_tree_shown(tree) && !pinfo->cinfo)
+        return len; /* no one reads the summary */
+    summary_buf summary;
+    summary_str(&summary, &sum);
     if (ctx && ctx->terminal && ctx->terminal[0])
-        proto_item_append_text(ti, ": %s (terminal %s)", summary, ctx->terminal);
+        proto_item_append_text(ti, ": %s (terminal %s)", summary.s, ctx->terminal);
     else
-        proto_item_append_text(ti, ": %s", summary);
-    col_append_fstr(pinfo->cinfo, COL_INFO, " | %s", summary);
+        proto_item_append_text(ti, ": %s", summary.s);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " | %s", summary.s);
     return len;
 }
 
@@ -539,8 +615,12 @@ void proto_register_wmmp_health(void)
         { &hf_ecg_count,
           { "Sample count", "wmmp.health.ecg.count", FT_UINT32, BASE_DEC, NULL, 0x0, NULL, HFILL } },
         { &hf_ecg_sample,
-          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0,
-            "Raw sample; microvolts = sample x resolution / 1000", HFILL } },
+          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_DEC, NULL, 0x0, ECG_SAMPLE_BLURB, HFILL } },
+#define ECG_LAZY_SAMPLE(i) \
+        { &hf_ecg_sample_lazy[i], \
+          { ECG_SAMPLE_NAME, "wmmp.health.ecg.sample", FT_INT16, BASE_CUSTOM, CF_FUNC(fmt_sample_slot##i), 0x0, \
+            ECG_SAMPLE_BLURB, HFILL } },
+        ECG_LAZY_SAMPLE(0) ECG_LAZY_SAMPLE(1) ECG_LAZY_SAMPLE(2) ECG_LAZY_SAMPLE(3)
         { &hf_heart_rate,
           { "Heart rate", "wmmp.health.heart_rate", FT_UINT16, BASE_DEC | BASE_UNIT_STRING, UNS(&units_ht_bpm), 0x0,
             NULL, HFILL } },

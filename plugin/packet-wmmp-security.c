@@ -18,6 +18,7 @@
 #include <wsutil/utf8_entities.h>
 
 #include "packet-wmmp.h"
+#include "packet-wmmp-memo.h"
 #include "packet-wmmp-security.h"
 #include "wmmp_header.h"
 #include "wmmp_keys.h"
@@ -303,6 +304,9 @@ static wmmp_direction expected_direction(packet_info *pinfo, const wmmp_dissect_
     return terminal_sends ? WMMP_UPLINK : WMMP_DOWNLINK;
 }
 
+/* A digest verdict as packet-wmmp-memo.c keeps it. */
+enum { VERDICT_SEEN = 1, VERDICT_GOOD = 2, VERDICT_DOWNLINK = 4 };
+
 void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo, proto_tree *tree,
                           wmmp_dissect_state *st)
 {
@@ -331,10 +335,21 @@ void wmmp_security_digest(tvbuff_t *tvb, int offset, int len, packet_info *pinfo
         return;
     }
 
-    /* Only the sender's password: a digest made with the other direction's is Bad, not Good. */
+    /* Only the sender's password: a digest made with the other direction's is Bad, not Good. The first
+       pass's verdict is kept, so later passes do not compute the MD5 again. */
     const uint8_t *msg = tvb_get_ptr(tvb, 0, len);
-    wmmp_direction dir = expected_direction(pinfo, st, cmd);
-    bool good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
+    wmmp_direction dir;
+    bool good;
+    uint8_t verdict = wmmp_memo_verdict(pinfo, st->msg_index);
+    if (verdict & VERDICT_SEEN) {
+        dir = verdict & VERDICT_DOWNLINK ? WMMP_DOWNLINK : WMMP_UPLINK;
+        good = verdict & VERDICT_GOOD;
+    } else {
+        dir = expected_direction(pinfo, st, cmd);
+        good = wmmp_digest_verify(msg, (size_t)len, timestamp, keys, dir) == WMMP_OK;
+        wmmp_memo_set_verdict(pinfo, st->msg_index,
+                              VERDICT_SEEN | (good ? VERDICT_GOOD : 0) | (dir == WMMP_DOWNLINK ? VERDICT_DOWNLINK : 0));
+    }
     pi = proto_tree_add_uint(tree, hf_digest_status, tvb, offset, WMMP_DIGEST_TLV_LEN,
                              good ? PROTO_CHECKSUM_E_GOOD : PROTO_CHECKSUM_E_BAD);
     proto_item_set_generated(pi);
@@ -397,9 +412,17 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
         key = keys->base_key; /* first 16 bytes: K1 | K2 */
     }
 
-    uint8_t *plain = (uint8_t *)wmem_alloc(pinfo->pool, len);
-    if (wmmp_decrypt(key, tvb_get_ptr(tvb, offset, len), (size_t)len, plain) != WMMP_OK)
-        return NULL;
+    /* 3DES once per container: later passes take the first pass's plaintext. */
+    unsigned nth = st->decrypted_count++;
+    unsigned kept_len;
+    const uint8_t *plain = wmmp_memo_plaintext(pinfo, st->msg_index, nth, &kept_len);
+    if (!plain || kept_len != (unsigned)len) {
+        uint8_t *fresh = (uint8_t *)wmem_alloc(pinfo->pool, len);
+        if (wmmp_decrypt(key, tvb_get_ptr(tvb, offset, len), (size_t)len, fresh) != WMMP_OK)
+            return NULL;
+        wmmp_memo_set_plaintext(pinfo, st->msg_index, nth, fresh, (unsigned)len);
+        plain = fresh;
+    }
     size_t plain_len;
     if (tag == WMMP_TAG_ENCRYPTED_BODY) {
         /* the codec's rule: prefix, then TLVs (or FILE_REQ_ACK's data block) up to the zero padding; a
@@ -463,4 +486,5 @@ void wmmp_security_register(module_t *module)
                                   "Per terminal: serial, IMEI, IMSI, uplink and downlink passwords, base key. "
                                   "Used to verify digests and decrypt 0xE040/0xE042 containers.",
                                   uat);
+    wmmp_memo_register();
 }

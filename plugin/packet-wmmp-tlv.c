@@ -335,27 +335,32 @@ static void dissect_typed(tvbuff_t *tvb, int offset, uint16_t len, wmmp_value_ty
     switch (type) {
     case WMMP_VT_STRING:
         proto_tree_add_item(tree, hf, tvb, offset, len, ENC_ASCII);
-        proto_item_append_text(tlv_item, ": %s", escaped_string(pinfo->pool, tvb, offset, len));
+        if (wmmp_tree_shown(tree))
+            proto_item_append_text(tlv_item, ": %s", escaped_string(pinfo->pool, tvb, offset, len));
         break;
     case WMMP_VT_IPV4:
         proto_tree_add_item(tree, hf, tvb, offset, 4, ENC_BIG_ENDIAN);
-        proto_item_append_text(tlv_item, ": %s", tvb_ip_to_str(pinfo->pool, tvb, offset));
+        if (wmmp_tree_shown(tree))
+            proto_item_append_text(tlv_item, ": %s", tvb_ip_to_str(pinfo->pool, tvb, offset));
         break;
     case WMMP_VT_UINT8:
     case WMMP_VT_UINT16:
     case WMMP_VT_UINT32:
     case WMMP_VT_HEX32:
         pi = proto_tree_add_item(tree, hf, tvb, offset, len, ENC_BIG_ENDIAN);
-        proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
+        if (wmmp_tree_shown(tree))
+            proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         break;
     case WMMP_VT_TIME:
         pi = proto_tree_add_item(tree, hf, tvb, offset, 4, ENC_TIME_SECS | ENC_BIG_ENDIAN);
-        proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
+        if (wmmp_tree_shown(tree))
+            proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         break;
     case WMMP_VT_CSQ: {
         uint32_t csq;
         pi = proto_tree_add_item_ret_uint(tree, hf, tvb, offset, 1, ENC_BIG_ENDIAN, &csq);
-        proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
+        if (wmmp_tree_shown(tree))
+            proto_item_append_text(tlv_item, ": %s", proto_item_get_display_repr(pinfo->pool, pi));
         if (csq <= 31) {
             pi = proto_tree_add_int(tree, hf_signal_dbm, tvb, offset, 1, -113 + 2 * (int32_t)csq);
             proto_item_set_generated(pi);

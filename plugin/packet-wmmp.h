@@ -8,6 +8,7 @@
  *   packet-wmmp-security.c  the wmmp_keys table, digest verification, session keys, decryption
  *   packet-wmmp-fragment.c  reassembly of 0x4008 parts
  *   packet-wmmp-tracking.c  request/ACK matching, response times, retransmissions
+ *   packet-wmmp-memo.c      first-pass digest verdicts and plaintexts, kept for later passes
  *   packet-wmmp-health.c    the health-record sub-dissector (heuristic list "wmmp.user_data")
  *   packet-wmmp-stats.c     Statistics -> WMMP tree and service response times (tap "wmmp")
  *   packet-wmmp-export.c    Export Objects -> WMMP: firmware images (tap "wmmp_eo")
@@ -21,7 +22,8 @@
  *                             -stats.c (registration), -export.c, -vals.c
  *   packet-wmmp-tlv.c ------> packet-wmmp-security.c, -fragment.c, -vals.c
  *   packet-wmmp-fragment.c -> packet-wmmp-vals.c
- *   packet-wmmp-security.c, -tracking.c, -stats.c, -export.c, -health.c, -vals.c: none
+ *   packet-wmmp-security.c -> packet-wmmp-memo.c
+ *   packet-wmmp-memo.c, -tracking.c, -stats.c, -export.c, -health.c, -vals.c: none
  *
  * Decrypted and reassembled bodies are bodies again: the TLV code hands them to the core through the
  * dissect_body callback of the dissection state, set by packet-wmmp.c, so the TLV file never calls the
@@ -99,6 +101,7 @@ struct wmmp_dissect_state {
     uint8_t serial[16];       /* header serial, raw */
     bool tag_list_context;    /* zero-length TLVs name requested or rejected tags */
     bool decrypted;           /* a container was decrypted */
+    unsigned decrypted_count; /* containers decrypted so far: keys their plaintexts for later passes */
     bool is_download_info;
     wmmp_eo_info *eo;         /* DOWNLOAD_INFO / FILE_REQ_ACK details for Export Objects, or NULL */
     bool eo_refused;          /* the FILE_REQ_ACK block is over the Export Objects cap: not queued */
@@ -110,6 +113,13 @@ struct wmmp_dissect_state {
     unsigned info_tags_shown; /* of which named in info_tags */
     const char *info_remote_cmd; /* REMOTE_CTRL: the 0x4001 command's name */
 };
+
+/* Whether labels are worth making: a visible tree (-V, -T fields, the GUI's details). Hidden and faked items
+   of a filtering pass, and a NULL tree, show no label, so the texts that only go into labels are skipped. */
+static inline bool wmmp_tree_shown(proto_tree *tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
 
 /* packet-wmmp.c, called from plugin.c */
 void proto_register_wmmp(void);

@@ -3,6 +3,7 @@
 key learned from LOGIN_ACK: udp-figure4-digest.pcap, udp-digest-bad.pcap, udp-encrypted.pcap."""
 
 import hashlib
+import json
 import os
 import struct
 
@@ -217,3 +218,31 @@ class Encrypted(ws.DecodeTest):
 
 if __name__ == "__main__":
     ws.main()
+
+
+class LaterPassesKeepTheFirst(ws.DecodeTest):
+    """Digest verdicts and plaintexts are worked out once, on the first pass, and kept for later passes
+    (packet-wmmp-memo.c): tshark -2 must show what a single pass shows, message by message."""
+    CAPS = ("udp-encrypted.pcap", "udp-digest-bad.pcap", "udp-figure4-digest.pcap")
+    KEPT = ["wmmp.digest.status", "wmmp.decrypted", "wmmp.signal_level", "wmmp.cell.lac", "wmmp.result",
+            "wmmp.health.record_id", "wmmp.health.heart_rate", "wmmp.logout.reason", "wmmp.digest.expected"]
+
+    @staticmethod
+    def one_pass(capture_name):
+        args = ["-r", ws.capture(capture_name), "-T", "json", "-e", "frame.number"]
+        for f in LaterPassesKeepTheFirst.KEPT:
+            args += ["-e", f]
+        out = ws.run(args + ws.prefs()).stdout.decode("utf-8")
+        return {int(p["_source"]["layers"]["frame.number"][0]): p["_source"]["layers"] for p in json.loads(out)}
+
+    def test_two_passes_show_the_first(self):
+        for cap in self.CAPS:
+            single = self.one_pass(cap)
+            double = ws.decode(cap, self.KEPT)
+            self.assertEqual(sorted(single), sorted(double), cap)
+            for number, layers in single.items():
+                with self.subTest(capture=cap, frame=number):
+                    for field in self.KEPT:
+                        self.assertEqual(layers.get(field), double[number].get(field), field)
+            if cap == "udp-encrypted.pcap":  # the kept plaintexts were used: decrypted values are there
+                self.assertInt(double, 7, "wmmp.health.record_id", 3001)
