@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/wmmp-tshark.sh "$@" -G fields |
   awk -F'\t' 'BEGIN { print "| field | type | name | description |"; print "|---|---|---|---|" }
-              $1 == "F" && $3 ~ /^wmmp/ { printf "| `%s` | %s | %s | %s |\n", $3, $4, $2, $8 }'
+              $1 == "F" && $3 ~ /^wmmp/ && !seen[$3]++ { printf "| `%s` | %s | %s | %s |\n", $3, $4, $2, $8 }'
