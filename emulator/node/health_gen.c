@@ -131,6 +131,7 @@ typedef struct {
 static void shape_at(double rr, ecg_shape *sh)
 {
     double stretch = clampd(sqrt(rr), 0.6, 1.3);
+    sh->first = sh->last = 0; /* set by wave 0 below; initialised for GCC's -Wmaybe-uninitialized at -O2 */
     for (size_t i = 0; i < N_WAVES; i++) {
         const ecg_wave *w = &pqrst[i];
         sh->centre[i] = w->rate_scaled ? w->centre_s * stretch : w->centre_s;
