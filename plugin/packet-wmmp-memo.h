@@ -15,10 +15,12 @@
 uint8_t wmmp_memo_verdict(const packet_info *pinfo, unsigned msg_index);
 void wmmp_memo_set_verdict(const packet_info *pinfo, unsigned msg_index, uint8_t verdict);
 
-/* The plaintext of the message's nth decrypted container, or NULL; *len is its length. */
-const uint8_t *wmmp_memo_plaintext(const packet_info *pinfo, unsigned msg_index, unsigned nth, unsigned *len);
-void wmmp_memo_set_plaintext(const packet_info *pinfo, unsigned msg_index, unsigned nth, const uint8_t *plain,
-                             unsigned len);
+/* The plaintext kept for the message's nth decrypted container when it was made from these len bytes of
+   ciphertext (a fingerprint of them is kept too), else NULL; the plaintext has len bytes. */
+const uint8_t *wmmp_memo_plaintext(const packet_info *pinfo, unsigned msg_index, unsigned nth,
+                                   const uint8_t *cipher, unsigned len);
+void wmmp_memo_set_plaintext(const packet_info *pinfo, unsigned msg_index, unsigned nth, const uint8_t *cipher,
+                             const uint8_t *plain, unsigned len);
 
 /* Registers the init routine that starts each capture with nothing kept. */
 void wmmp_memo_register(void);

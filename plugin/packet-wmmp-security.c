@@ -414,13 +414,13 @@ tvbuff_t *wmmp_security_decrypt(tvbuff_t *tvb, int offset, int len, uint16_t tag
 
     /* 3DES once per container: later passes take the first pass's plaintext. */
     unsigned nth = st->decrypted_count++;
-    unsigned kept_len;
-    const uint8_t *plain = wmmp_memo_plaintext(pinfo, st->msg_index, nth, &kept_len);
-    if (!plain || kept_len != (unsigned)len) {
+    const uint8_t *cipher = tvb_get_ptr(tvb, offset, len);
+    const uint8_t *plain = wmmp_memo_plaintext(pinfo, st->msg_index, nth, cipher, (unsigned)len);
+    if (!plain) {
         uint8_t *fresh = (uint8_t *)wmem_alloc(pinfo->pool, len);
-        if (wmmp_decrypt(key, tvb_get_ptr(tvb, offset, len), (size_t)len, fresh) != WMMP_OK)
+        if (wmmp_decrypt(key, cipher, (size_t)len, fresh) != WMMP_OK)
             return NULL;
-        wmmp_memo_set_plaintext(pinfo, st->msg_index, nth, fresh, (unsigned)len);
+        wmmp_memo_set_plaintext(pinfo, st->msg_index, nth, cipher, fresh, (unsigned)len);
         plain = fresh;
     }
     size_t plain_len;
