@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * CRC-16/CCITT-FALSE and CRC-32 (IEEE 802.3, as zlib) of profile section 13, byte-wise with 256-entry
- * tables: the CRC-16 of every TRANSPARENT_DATA body is on the hot path (bench/bench_codec.c). The tables
- * were generated from the polynomials (0x1021 MSB-first; 0xEDB88320 reflected) and are checked by the
- * check values in tests/unit/test_crc.c.
+ * CRC-16/CCITT-FALSE and CRC-32 (IEEE 802.3, as zlib) of profile section 13: the CRC-16 of every
+ * TRANSPARENT_DATA body and the platform's CRC-32 of every health record are on the hot path. The 256-entry
+ * tables were generated from the polynomials (0x1021 MSB-first; 0xEDB88320 reflected) and are checked by the
+ * check values in tests/unit/test_crc.c. Eight bytes at a time ("slicing-by-8"): table k says what a byte
+ * becomes after k more bytes, so eight look-ups replace eight dependent steps; the tables for k = 1..7 are
+ * derived from the first when the library loads. The byte-wise loop does the tail (and stays the reference:
+ * tests/unit/test_crc_sliced.c compares both on random inputs).
  */
 #include "wmmp_crc.h"
 
@@ -67,18 +70,64 @@ static const uint32_t crc32_table[256] = {
     0xB3667A2E, 0xC4614AB8, 0x5D681B02, 0x2A6F2B94, 0xB40BBE37, 0xC30C8EA1, 0x5A05DF1B, 0x2D02EF8D,
 };
 
-uint16_t wmmp_crc16(const uint8_t *data, size_t len)
+/* [k][b]: byte b followed by k zero bytes, for k = 1..7 ([0] is the table above) */
+static uint16_t crc16_slice[8][256];
+static uint32_t crc32_slice[8][256];
+
+__attribute__((constructor)) static void crc_slices_init(void)
 {
-    uint16_t crc = 0xFFFF;
+    for (int b = 0; b < 256; b++) {
+        crc16_slice[0][b] = crc16_table[b];
+        crc32_slice[0][b] = crc32_table[b];
+    }
+    for (int k = 1; k < 8; k++)
+        for (int b = 0; b < 256; b++) {
+            uint16_t c16 = crc16_slice[k - 1][b];
+            uint32_t c32 = crc32_slice[k - 1][b];
+            crc16_slice[k][b] = (uint16_t)((c16 << 8) ^ crc16_table[c16 >> 8]);
+            crc32_slice[k][b] = (c32 >> 8) ^ crc32_table[c32 & 0xFF];
+        }
+}
+
+uint16_t wmmp_crc16_bytewise(uint16_t crc, const uint8_t *data, size_t len)
+{
     for (size_t i = 0; i < len; i++)
         crc = (uint16_t)((crc << 8) ^ crc16_table[(crc >> 8) ^ data[i]]);
     return crc;
 }
 
-uint32_t wmmp_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+uint16_t wmmp_crc16(const uint8_t *data, size_t len)
 {
-    crc = ~crc;
+    const uint16_t(*t)[256] = crc16_slice;
+    uint16_t crc = 0xFFFF;
+    for (; len >= 8; len -= 8, data += 8)
+        crc = t[7][data[0] ^ (crc >> 8)] ^ t[6][data[1] ^ (crc & 0xFF)] ^ t[5][data[2]] ^ t[4][data[3]] ^
+              t[3][data[4]] ^ t[2][data[5]] ^ t[1][data[6]] ^ t[0][data[7]];
+    return wmmp_crc16_bytewise(crc, data, len);
+}
+
+/* the register before its final complement */
+static uint32_t crc32_bytewise(uint32_t crc, const uint8_t *data, size_t len)
+{
     for (size_t i = 0; i < len; i++)
         crc = (crc >> 8) ^ crc32_table[(crc ^ data[i]) & 0xFF];
-    return ~crc;
+    return crc;
+}
+
+uint32_t wmmp_crc32_update_bytewise(uint32_t crc, const uint8_t *data, size_t len)
+{
+    return ~crc32_bytewise(~crc, data, len);
+}
+
+uint32_t wmmp_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+{
+    const uint32_t(*t)[256] = crc32_slice;
+    crc = ~crc;
+    for (; len >= 8; len -= 8, data += 8) {
+        uint32_t lo = crc ^ ((uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
+                             (uint32_t)data[3] << 24);
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][data[4]] ^
+              t[2][data[5]] ^ t[1][data[6]] ^ t[0][data[7]];
+    }
+    return ~crc32_bytewise(crc, data, len);
 }

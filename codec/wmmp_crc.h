@@ -13,4 +13,9 @@ uint16_t wmmp_crc16(const uint8_t *data, size_t len);
 uint32_t wmmp_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
 static inline uint32_t wmmp_crc32(const uint8_t *data, size_t len) { return wmmp_crc32_update(0, data, len); }
 
+/* The same checksums a byte at a time (the references the unit tests compare the fast versions with).
+   wmmp_crc16_bytewise continues from crc: pass 0xFFFF to start. */
+uint16_t wmmp_crc16_bytewise(uint16_t crc, const uint8_t *data, size_t len);
+uint32_t wmmp_crc32_update_bytewise(uint32_t crc, const uint8_t *data, size_t len);
+
 #endif
