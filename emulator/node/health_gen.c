@@ -89,8 +89,19 @@ void health_gen_init(health_gen *g, const emu_env *env, unsigned ecg_every, unsi
         g->rng = 0x9E3779B97F4A7C15ULL; /* xorshift must not start at 0 */
     g->ecg_every = ecg_every;
     g->ecg_seconds = ecg_seconds > HEALTH_GEN_MAX_ECG_SECONDS ? HEALTH_GEN_MAX_ECG_SECONDS : ecg_seconds;
-    for (int i = 0; i < HEALTH_GEN_SUBJECTS; i++)
-        make_subject(g, &g->subjects[i]);
+    for (int i = 0; i < HEALTH_GEN_SUBJECTS; i++) {
+        health_subject s;
+        g->subject_rng[i] = g->rng;
+        make_subject(g, &s); /* for its draws: the generator's sequence goes on after the subjects */
+    }
+}
+
+/* Subject i, made again from the PRNG state it was first made from: the same draws, the same subject. */
+static void subject_at(const health_gen *g, unsigned i, health_subject *s)
+{
+    health_gen replay = *g;
+    replay.rng = g->subject_rng[i];
+    make_subject(&replay, s);
 }
 
 /* ---- ECG: sum of Gaussians per beat (P, Q, R, S, T), lead II ---- */
@@ -431,7 +442,9 @@ static int gen_ecg_for(health_gen *g, const health_subject *s, health_gen_record
 int health_gen_next(health_gen *g, uint32_t record_id, uint32_t measured_at, health_gen_record *out)
 {
     memset(out, 0, sizeof *out);
-    const health_subject *s = &g->subjects[rng_next(g) % HEALTH_GEN_SUBJECTS];
+    health_subject subject;
+    subject_at(g, (unsigned)(rng_next(g) % HEALTH_GEN_SUBJECTS), &subject);
+    const health_subject *s = &subject;
     wmmp_health_record *r = &out->rec;
     r->record_id = record_id;
     r->measured_at = measured_at;

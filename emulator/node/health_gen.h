@@ -42,12 +42,16 @@ typedef struct {
     double ecg_gain;                                                      /* R-wave size of this subject */
 } health_subject;
 
+/*
+ * Per generator (one per simulated terminal, 100,000 in a load run): 56 bytes. A subject is not kept but made
+ * again from the PRNG state it was first made from (subject_rng), the same draws giving the same subject.
+ */
 typedef struct {
     uint64_t rng;          /* own xorshift64* state, seeded from env->random */
     unsigned ecg_every;    /* every k-th record carries an ECG; 0: never */
     unsigned ecg_seconds;  /* ECG length (capped at HEALTH_GEN_MAX_ECG_SECONDS); 0: no ECG */
     uint64_t made;         /* records generated so far */
-    health_subject subjects[HEALTH_GEN_SUBJECTS];
+    uint64_t subject_rng[HEALTH_GEN_SUBJECTS]; /* rng before each subject was made (health_gen_init) */
 } health_gen;
 
 /* One generated record: rec points into the owned buffers below. */
