@@ -334,7 +334,8 @@ static void udp_datagram(udp_sock *s, const struct sockaddr_in *from, const uint
     if (!s->fixed && !rate_admit(d, from))
         return; /* dropped before any state is kept for it */
     p = s->fixed ? s->fixed : udp_peer_for(s, from);
-    drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, msg, len);
+    if (d->pcap) /* no clock read per datagram when nothing is recorded */
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, msg, len);
     deliver(d, p, msg, len); /* hostile or short datagrams too: the node reports them */
 }
 
@@ -437,7 +438,8 @@ static void udp_sent(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len, i
     }
     d->stats.sent++;
     udp_touch(d, p);
-    drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
+    if (d->pcap) /* no clock read per datagram when nothing is recorded */
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
 }
 
 /* Hands the queued datagrams to the kernel, in order; each is then counted (or its error said) as it was sent. */
