@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg (Linux) */
 #include "drv_live.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,9 @@
 
 #define UDP_BUF 65536
 #define UDP_PER_DISPATCH 64          /* datagrams read per wake-up: fairness between sockets */
+#define UDP_RECV_BATCH 16            /* datagrams per recvmmsg() */
+#define UDP_SEND_BATCH 64            /* datagrams per sendmmsg() */
+#define UDP_SEND_BYTES (64u << 10)   /* their bytes at most (a larger datagram is sent on its own) */
 #define TCP_WBUF_MAX (256u << 10)    /* queued output per connection before it is given up (4 max messages) */
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_PER_ADDRESS 32      /* one host cannot take more than this of the slots */
@@ -94,11 +98,20 @@ struct drv_live {
     int sweeping;
     emu_peer *conns;           /* TCP peers */
     unsigned n_accepted;
-    uint8_t udp_buf[UDP_BUF];
+    uint8_t (*udp_bufs)[UDP_BUF]; /* UDP_RECV_BATCH receive buffers */
+    /* datagrams of server sockets not yet handed to the kernel (udp_flush): one sendmmsg() for all */
+    struct {
+        emu_peer *peer; /* referenced until sent */
+        size_t off, len;
+    } out[UDP_SEND_BATCH];
+    unsigned n_out;
+    size_t out_bytes;
+    uint8_t out_buf[UDP_SEND_BYTES];
 };
 
 static void peer_unref(emu_peer *p);
 static void sweep_start(drv_live *d);
+static void udp_flush(drv_live *d);
 
 /* ---- helpers ---- */
 
@@ -310,33 +323,52 @@ static void udp_refused(drv_live *d, emu_peer *p)
              "there; still trying", drv_live_peer_name(p, name, sizeof name));
 }
 
+static void udp_datagram(udp_sock *s, const struct sockaddr_in *from, const uint8_t *msg, size_t len)
+{
+    drv_live *d = s->d;
+    emu_peer *p;
+    if (s->fixed)
+        s->fixed->refused = 0;
+    if (from->sin_family != AF_INET)
+        return;
+    if (!s->fixed && !rate_admit(d, from))
+        return; /* dropped before any state is kept for it */
+    p = s->fixed ? s->fixed : udp_peer_for(s, from);
+    if (d->pcap) /* no clock read per datagram when nothing is recorded */
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, msg, len);
+    deliver(d, p, msg, len); /* hostile or short datagrams too: the node reports them */
+}
+
+/* Up to UDP_PER_DISPATCH datagrams, UDP_RECV_BATCH per system call, delivered in the order they came. */
 static gboolean udp_readable(gint fd, GIOCondition cond, gpointer data)
 {
     udp_sock *s = data;
     drv_live *d = s->d;
+    struct mmsghdr mm[UDP_RECV_BATCH];
+    struct iovec iov[UDP_RECV_BATCH];
+    struct sockaddr_in from[UDP_RECV_BATCH];
     (void)cond;
-    for (int i = 0; i < UDP_PER_DISPATCH; i++) {
-        struct sockaddr_in from;
-        socklen_t flen = sizeof from;
-        ssize_t n = recvfrom(fd, d->udp_buf, sizeof d->udp_buf, 0, (struct sockaddr *)&from, &flen);
-        emu_peer *p;
-        if (n < 0) {
-            if (errno == ECONNREFUSED && s->fixed)
+    udp_flush(d); /* what the timers answered goes out before more is read */
+    for (int done = 0; done < UDP_PER_DISPATCH;) {
+        unsigned want = MIN(UDP_RECV_BATCH, UDP_PER_DISPATCH - done);
+        for (unsigned i = 0; i < want; i++) {
+            iov[i] = (struct iovec){ d->udp_bufs[i], UDP_BUF };
+            mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &iov[i],
+                                             .msg_iovlen = 1 };
+        }
+        int n = recvmmsg(fd, mm, want, 0, NULL);
+        if (n <= 0) {
+            if (n < 0 && errno == ECONNREFUSED && s->fixed)
                 udp_refused(d, s->fixed);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 emu_logf(&d->base.env, EMU_LOG_DEBUG, "UDP receive: %s", strerror(errno));
             break;
         }
-        if (s->fixed)
-            s->fixed->refused = 0;
-        if (from.sin_family != AF_INET)
-            continue;
-        if (!s->fixed && !rate_admit(d, &from))
-            continue; /* dropped before any state is kept for it */
-        p = s->fixed ? s->fixed : udp_peer_for(s, &from);
-        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->remote_ep, &p->local_ep, d->udp_buf, (size_t)n);
-        deliver(d, p, d->udp_buf, (size_t)n); /* hostile or short datagrams too: the node reports them */
+        for (int i = 0; i < n; i++)
+            udp_datagram(s, &from[i], d->udp_bufs[i], mm[i].msg_len);
+        done += n;
     }
+    udp_flush(d);
     return G_SOURCE_CONTINUE;
 }
 
@@ -390,14 +422,10 @@ emu_peer *drv_live_udp_client(drv_live *d, const char *host, uint16_t port, char
     return p;
 }
 
-static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len)
+/* What follows one datagram's send: counted, the peer moved up, recorded; or the error said. */
+static void udp_sent(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len, int ok)
 {
-    ssize_t n;
-    if (p->sock->fixed)
-        n = send(p->sock->fd, msg, len, 0);
-    else
-        n = sendto(p->sock->fd, msg, len, 0, (const struct sockaddr *)&p->remote, sizeof p->remote);
-    if (n < 0) {
+    if (!ok) {
         char name[64];
         d->stats.send_errors++;
         /* ECONNREFUSED: an earlier datagram found no listener; the link retransmits */
@@ -410,7 +438,68 @@ static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t le
     }
     d->stats.sent++;
     udp_touch(d, p);
-    drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
+    if (d->pcap) /* no clock read per datagram when nothing is recorded */
+        drv_pcap_udp(d->pcap, drv_pcap_wallclock(), &p->local_ep, &p->remote_ep, msg, len);
+}
+
+/* Hands the queued datagrams to the kernel, in order; each is then counted (or its error said) as it was sent. */
+static void udp_flush(drv_live *d)
+{
+    struct mmsghdr mm[UDP_SEND_BATCH];
+    struct iovec iov[UDP_SEND_BATCH];
+    unsigned n = d->n_out, i = 0;
+    if (n == 0)
+        return;
+    d->n_out = 0; /* udp_sent may log, nothing it does sends */
+    d->out_bytes = 0;
+    for (unsigned k = 0; k < n; k++) {
+        emu_peer *p = d->out[k].peer;
+        iov[k] = (struct iovec){ d->out_buf + d->out[k].off, d->out[k].len };
+        mm[k].msg_hdr = (struct msghdr){ .msg_name = &p->remote, .msg_namelen = sizeof p->remote, .msg_iov = &iov[k],
+                                         .msg_iovlen = 1 };
+    }
+    /* one call per run of datagrams from the same socket */
+    while (i < n) {
+        int fd = d->out[i].peer->sock->fd;
+        unsigned run = 1;
+        while (i + run < n && d->out[i + run].peer->sock->fd == fd)
+            run++;
+        int sent = sendmmsg(fd, mm + i, run, 0);
+        unsigned ok = sent > 0 ? (unsigned)sent : 0;
+        for (unsigned k = i; k < i + ok; k++)
+            udp_sent(d, d->out[k].peer, iov[k].iov_base, iov[k].iov_len, 1);
+        if (ok < run) { /* the one after the last sent failed (errno); those after it are tried again */
+            udp_sent(d, d->out[i + ok].peer, iov[i + ok].iov_base, iov[i + ok].iov_len, 0);
+            ok++;
+        }
+        i += ok;
+    }
+    for (unsigned k = 0; k < n; k++)
+        peer_unref(d->out[k].peer);
+}
+
+static void udp_transmit(drv_live *d, emu_peer *p, const uint8_t *msg, size_t len)
+{
+    ssize_t n;
+    /* a server's datagrams wait for the next udp_flush (sendmmsg), unless recorded: the capture keeps its order */
+    if (!p->sock->fixed && !d->pcap && len <= UDP_SEND_BYTES) {
+        if (d->n_out == UDP_SEND_BATCH || d->out_bytes + len > UDP_SEND_BYTES)
+            udp_flush(d);
+        d->out[d->n_out].peer = p;
+        d->out[d->n_out].off = d->out_bytes;
+        d->out[d->n_out].len = len;
+        memcpy(d->out_buf + d->out_bytes, msg, len);
+        d->n_out++;
+        d->out_bytes += len;
+        p->refs++;
+        return;
+    }
+    udp_flush(d); /* in order */
+    if (p->sock->fixed)
+        n = send(p->sock->fd, msg, len, 0);
+    else
+        n = sendto(p->sock->fd, msg, len, 0, (const struct sockaddr *)&p->remote, sizeof p->remote);
+    udp_sent(d, p, msg, len, n >= 0);
 }
 
 /* ---- TCP ---- */
@@ -913,6 +1002,7 @@ drv_live *drv_live_new(const drv_live_options *o, char *err, size_t err_len)
     d->udp_socks = g_ptr_array_new();
     d->listeners = g_ptr_array_new();
     d->udp_peers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    d->udp_bufs = g_malloc(UDP_RECV_BATCH * sizeof *d->udp_bufs);
     if (o->pcap_path && !(d->pcap = drv_pcap_open(o->pcap_path, &d->base.env, err, err_len))) {
         drv_live_free(d);
         return NULL;
@@ -954,6 +1044,7 @@ void drv_live_free(drv_live *d)
     gpointer key, val;
     if (!d)
         return;
+    udp_flush(d);
     drv_live_close_pcap(d, NULL, 0);
     drv_timerq_drain(d->base.timers, drop_event, NULL);
     drv_glib_destroy(&d->base);
@@ -988,6 +1079,7 @@ void drv_live_free(drv_live *d)
         g_free(l);
     }
     g_ptr_array_free(d->listeners, TRUE);
+    g_free(d->udp_bufs);
     g_free(d);
 }
 
@@ -997,6 +1089,6 @@ const drv_live_stats *drv_live_get_stats(const drv_live *d) { return &d->stats; 
 
 void drv_live_iterate(drv_live *d, int may_block)
 {
-    (void)d;
     g_main_context_iteration(NULL, may_block);
+    udp_flush(d); /* what the timers sent */
 }

@@ -103,6 +103,8 @@ struct platform {
     wmmp_link_callbacks cb;
     record_store *store;
     GHashTable *by_serial; /* serial string -> term (owned by terms) */
+    struct term **by_key;  /* keys item index -> its serial's term, once looked up */
+    size_t n_by_key;       /* cfg.keys->count when the platform was made */
     GPtrArray *terms;      /* in order of first contact: deterministic iteration */
     uint8_t *fw;
     size_t fw_len;
@@ -134,6 +136,8 @@ struct term {
     int link_stale;     /* replace the link at the next point outside its callbacks */
     int rx_valid;       /* the message being received was accepted (its source becomes the peer) */
     emu_timer silence_timer, reap_timer;
+    emu_ms silence_due;         /* when the session times out unless heard from again (silence_restart) */
+    emu_ms silence_armed;       /* when silence_timer fires: at or before silence_due */
     int64_t session_id;
     uint32_t session_ts;        /* digest timestamp of the current (or last) session */
     wmmp_security_level level;  /* of the current (or last) session */
@@ -406,12 +410,9 @@ static term *term_find(const platform *p, const char *serial)
     return g_hash_table_lookup(p->by_serial, serial);
 }
 
-static term *term_get(platform *p, const wmmp_terminal_keys *keys)
+static term *term_new(platform *p, const wmmp_terminal_keys *keys)
 {
-    term *t = term_find(p, keys->serial);
-    if (t)
-        return t;
-    t = calloc(1, sizeof *t);
+    term *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->p = p;
@@ -426,6 +427,22 @@ static term *term_get(platform *p, const wmmp_terminal_keys *keys)
     }
     g_hash_table_insert(p->by_serial, t->serial, t);
     g_ptr_array_add(p->terms, t);
+    return t;
+}
+
+/* The term of keys' serial (made at first contact); by_key spares the serial's hash look-up. */
+static term *term_get(platform *p, const wmmp_terminal_keys *keys)
+{
+    const wmmp_keyring *kr = p->cfg.keys;
+    size_t k = p->by_key && keys >= kr->items && keys < kr->items + p->n_by_key ? (size_t)(keys - kr->items) : SIZE_MAX;
+    term *t = k != SIZE_MAX ? p->by_key[k] : NULL;
+    if (t)
+        return t;
+    t = term_find(p, keys->serial);
+    if (!t)
+        t = term_new(p, keys);
+    if (t && k != SIZE_MAX)
+        p->by_key[k] = t;
     return t;
 }
 
@@ -477,13 +494,32 @@ static void replace_link(term *t)
 
 static void silence_fire(void *arg);
 
-static void silence_restart(term *t)
+/* Arms the silence timer for t->silence_due (replacing one that would fire later). */
+static void silence_arm(term *t, emu_ms now)
 {
     const emu_env *e = t->p->env;
     e->timer_cancel(e->ctx, t->silence_timer);
-    t->silence_timer = 0;
-    if (t->logged_in)
-        t->silence_timer = e->timer_start(e->ctx, (emu_ms)SILENT_INTERVALS * t->heartbeat_s * 1000, silence_fire, t);
+    t->silence_armed = t->silence_due;
+    t->silence_timer = e->timer_start(e->ctx, t->silence_due - now, silence_fire, t);
+}
+
+/*
+ * The session times out SILENT_INTERVALS heartbeat intervals from now. A timer already armed for an earlier
+ * time is kept (silence_fire arms it again for what remains): most requests only move the deadline, instead
+ * of a cancel and a start in the timer queue per request.
+ */
+static void silence_restart(term *t)
+{
+    const emu_env *e = t->p->env;
+    if (!t->logged_in) {
+        e->timer_cancel(e->ctx, t->silence_timer);
+        t->silence_timer = 0;
+        return;
+    }
+    emu_ms now = e->now(e->ctx);
+    t->silence_due = now + (emu_ms)SILENT_INTERVALS * t->heartbeat_s * 1000;
+    if (!t->silence_timer || t->silence_armed > t->silence_due)
+        silence_arm(t, now);
 }
 
 static const char *reason_text(int reason)
@@ -520,6 +556,11 @@ static void silence_fire(void *arg)
     t->silence_timer = 0;
     if (!t->logged_in)
         return;
+    emu_ms now = t->p->env->now(t->p->env->ctx);
+    if (now < t->silence_due) { /* heard from since the timer was armed */
+        silence_arm(t, now);
+        return;
+    }
     emu_logf(t->p->env, EMU_LOG_WARN, "platform: %s silent for %u heartbeat intervals of %u s", t->serial,
              SILENT_INTERVALS, (unsigned)t->heartbeat_s);
     end_session(t, WMMP_LOGOUT_REASON_TIMEOUT, "timeout");
@@ -1713,6 +1754,8 @@ platform *platform_new(const emu_env *env, const platform_config *cfg, char *err
     p->cb = (wmmp_link_callbacks){ on_request, on_ack, on_request_failed, on_failure, on_rejected };
     link_env_init(p);
     p->by_serial = g_hash_table_new(g_str_hash, g_str_equal);
+    p->by_key = calloc(cfg->keys->count ? cfg->keys->count : 1, sizeof *p->by_key); /* NULL: look-ups by serial */
+    p->n_by_key = p->by_key ? cfg->keys->count : 0;
     p->terms = g_ptr_array_new_with_free_func(term_free);
     p->fw_version = strdup(cfg->firmware_version ? cfg->firmware_version : "unknown");
     p->store = record_store_open(cfg->db_path, err, err_len);
@@ -1754,6 +1797,7 @@ void platform_free(platform *p)
         g_ptr_array_free(p->terms, TRUE);
     record_store_close(p->store);
     free(p->deferred);
+    free(p->by_key);
     free(p->fw);
     free(p->fw_name);
     free(p->fw_version);
