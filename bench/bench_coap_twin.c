@@ -16,14 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_pcap_udp.h"
 #include "pcap_writer.h"
 
 #define WMMP_PORT 9992u
 #define COAP_PORT 5683u
 
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* A CoAP message of exactly len bytes (at least its header, options and payload marker) into out. */
 static size_t coap_message(uint8_t *out, size_t len, int request, uint32_t seq)
@@ -58,54 +56,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_coap_twin WMMP.pcap COAP.pcap\n");
         return 2;
     }
-    FILE *in = fopen(argv[1], "rb");
-    if (!in) {
-        perror(argv[1]);
-        return 1;
-    }
-    uint8_t gh[24], rh[16];
-    static uint8_t frame[70000], coap[70000];
+    bench_pcap in;
+    bench_udp d;
+    static uint8_t coap[BENCH_PCAP_MAX_FRAME];
     wmmp_pcap out;
-    if (fread(gh, sizeof gh, 1, in) != 1 || le32(gh) != 0xA1B2C3D4u || le32(gh + 20) != 1) {
-        fprintf(stderr, "%s: not a little-endian microsecond Ethernet pcap\n", argv[1]);
+    if (bench_pcap_open(&in, argv[1]) != 0)
         return 1;
-    }
     if (wmmp_pcap_open(&out, argv[2]) != WMMP_PCAP_OK) {
         perror(argv[2]);
         return 1;
     }
-    unsigned long long written = 0, skipped = 0;
-    while (fread(rh, sizeof rh, 1, in) == 1) {
-        uint32_t incl = le32(rh + 8);
-        if (incl > sizeof frame || fread(frame, incl, 1, in) != 1) {
-            fprintf(stderr, "%s: truncated record\n", argv[1]);
-            return 1;
-        }
-        const uint8_t *ip = frame + 14;
-        size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
-        if (incl < 14 + 20 || be16(frame + 12) != 0x0800 || ip[9] != 17 || incl < 14 + ihl + 8) {
-            skipped++;
-            continue;
-        }
-        const uint8_t *udp = ip + ihl;
-        size_t payload_len = be16(udp + 4) - 8u;
-        const uint8_t *payload = udp + 8;
-        wmmp_pcap_endpoint src = { be32(ip + 12), be16(udp) }, dst = { be32(ip + 16), be16(udp + 2) };
+    unsigned long long written = 0;
+    int got;
+    while ((got = bench_pcap_next_udp(&in, &d)) == 1) {
+        wmmp_pcap_endpoint src = { d.src_ip, d.src_port }, dst = { d.dst_ip, d.dst_port };
         int request = dst.port == WMMP_PORT;
-        uint32_t seq = payload_len >= 8 ? be32(payload + 4) : 0;
+        uint32_t seq = d.payload_len >= 8 ? bench_be32(d.payload + 4) : 0;
         if (src.port == WMMP_PORT)
             src.port = COAP_PORT;
         if (dst.port == WMMP_PORT)
             dst.port = COAP_PORT;
-        size_t n = coap_message(coap, payload_len, request, seq);
-        wmmp_pcap_time ts = { le32(rh), le32(rh + 4) };
+        size_t n = coap_message(coap, d.payload_len, request, seq);
+        wmmp_pcap_time ts = { d.sec, d.usec };
         if (wmmp_pcap_write_udp(&out, ts, &src, &dst, coap, n) != WMMP_PCAP_OK) {
             perror(argv[2]);
             return 1;
         }
         written++;
     }
-    fclose(in);
+    if (got < 0)
+        return 1;
+    unsigned long long skipped = in.skipped;
+    bench_pcap_close(&in);
     if (wmmp_pcap_close(&out) != WMMP_PCAP_OK) {
         perror(argv[2]);
         return 1;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_pcap_udp.h"
 #include "wmmp_header.h"
 #include "wmmp_keys.h"
 #include "wmmp_security.h"
@@ -24,8 +25,6 @@
 #define RUNS 5
 #define WMMP_PORT 9992u
 
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 static double now_s(void)
 {
@@ -69,36 +68,16 @@ static void add_payload(payloads *p, const uint8_t *data, uint32_t len)
 
 static int read_capture(const char *path, payloads *p)
 {
-    FILE *in = fopen(path, "rb");
-    uint8_t gh[24], rh[16];
-    static uint8_t frame[70000];
-    if (!in) {
-        perror(path);
+    static bench_pcap in; /* its frame buffer is large */
+    bench_udp d;
+    int got;
+    if (bench_pcap_open(&in, path) != 0)
         return -1;
-    }
-    if (fread(gh, sizeof gh, 1, in) != 1 || le32(gh) != 0xA1B2C3D4u || le32(gh + 20) != 1) {
-        fprintf(stderr, "%s: not a little-endian microsecond Ethernet pcap\n", path);
-        fclose(in);
-        return -1;
-    }
-    while (fread(rh, sizeof rh, 1, in) == 1) {
-        uint32_t incl = le32(rh + 8);
-        if (incl > sizeof frame || fread(frame, incl, 1, in) != 1)
-            break;
-        const uint8_t *ip = frame + 14;
-        size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
-        if (incl < 14 + 20 || be16(frame + 12) != 0x0800 || ip[9] != 17 || incl < 14 + ihl + 8)
-            continue;
-        const uint8_t *udp = ip + ihl;
-        if (be16(udp) != WMMP_PORT && be16(udp + 2) != WMMP_PORT)
-            continue;
-        size_t len = be16(udp + 4) - 8u;
-        if (len > incl - 14 - ihl - 8)
-            len = incl - 14 - ihl - 8;
-        add_payload(p, udp + 8, (uint32_t)len);
-    }
-    fclose(in);
-    return 0;
+    while ((got = bench_pcap_next_udp(&in, &d)) == 1)
+        if (d.src_port == WMMP_PORT || d.dst_port == WMMP_PORT)
+            add_payload(p, d.payload, (uint32_t)d.payload_len);
+    bench_pcap_close(&in);
+    return got < 0 ? -1 : 0;
 }
 
 typedef struct {
@@ -116,7 +95,7 @@ static void crypto_pass(const payloads *p, const wmmp_terminal_keys *keys, count
         size_t off = 0, len = p->lens[i];
         while (len - off >= WMMP_HEADER_LEN) {
             const uint8_t *msg = d + off;
-            size_t total = be16(msg);
+            size_t total = bench_be16(msg);
             if (total < WMMP_HEADER_LEN || total > len - off)
                 break;
             c->messages++;
@@ -128,11 +107,11 @@ static void crypto_pass(const payloads *p, const wmmp_terminal_keys *keys, count
             }
             /* the top-level TLVs: after the command's fixed prefix, unless the whole body is one 0xE042 */
             size_t t = WMMP_HEADER_LEN;
-            int prefix = wmmp_command_prefix_len(be16(msg + 2));
-            if (body_end - t >= 4 && be16(msg + t) != WMMP_TAG_ENCRYPTED_BODY && prefix > 0)
+            int prefix = wmmp_command_prefix_len(bench_be16(msg + 2));
+            if (body_end - t >= 4 && bench_be16(msg + t) != WMMP_TAG_ENCRYPTED_BODY && prefix > 0)
                 t += (size_t)prefix;
             while (t <= body_end && body_end - t >= 4) {
-                uint16_t tag = be16(msg + t), tlen = be16(msg + t + 2);
+                uint16_t tag = bench_be16(msg + t), tlen = bench_be16(msg + t + 2);
                 if (tlen > body_end - t - 4)
                     break;
                 if ((tag == WMMP_TAG_ENCRYPTED_TLVS || tag == WMMP_TAG_ENCRYPTED_BODY) && tlen % 8 == 0) {

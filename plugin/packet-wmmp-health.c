@@ -474,13 +474,9 @@ static void put_str(summary_buf *b, const char *text)
 /* v in decimal */
 static void put_uint(summary_buf *b, uint32_t v)
 {
-    char d[11];
-    int n = (int)sizeof d - 1;
-    d[n] = '\0';
-    do
-        d[--n] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    put_str(b, d + n);
+    char d[24];
+    d[put_int(d, 0, v)] = '\0';
+    put_str(b, d);
 }
 
 /* One part of the summary: separator, before, v, after. */
